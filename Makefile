@@ -1,0 +1,38 @@
+# make quickstart | make test | make build | make bench | make test-sanitize
+# Every target installs missing Debian packages first (scripts/install-deps.sh).
+BUILD_DIR ?= build
+JOBS ?= $(shell nproc)
+BUILD_TYPE ?= RelWithDebInfo
+SANITIZE ?= OFF
+WERROR ?= OFF
+
+.PHONY: deps configure build test test-sanitize quickstart bench format clean
+
+deps:
+	@bash scripts/install-deps.sh
+
+configure: deps
+	@cmake -S . -B $(BUILD_DIR) -G Ninja -DCMAKE_BUILD_TYPE=$(BUILD_TYPE) \
+		-DSLUICE_SANITIZE=$(SANITIZE) -DSLUICE_WERROR=$(WERROR) > /dev/null
+
+build: configure
+	@cmake --build $(BUILD_DIR) -j $(JOBS)
+
+test: build
+	@ctest --test-dir $(BUILD_DIR) --output-on-failure -j $(JOBS)
+
+# The whole suite under AddressSanitizer + UndefinedBehaviorSanitizer, in its own build folder.
+test-sanitize:
+	@$(MAKE) --no-print-directory test BUILD_DIR=build-asan BUILD_TYPE=Debug SANITIZE=ON
+
+quickstart: build
+	@SLUICE=$(abspath $(BUILD_DIR))/apps/sluice/sluice bash examples/quickstart/run.sh
+
+bench: build
+	@bash bench/run.sh $(abspath $(BUILD_DIR))
+
+format:
+	@clang-format -i $$(git ls-files '*.h' '*.cc')
+
+clean:
+	rm -rf build build-asan

@@ -1,0 +1,6 @@
+# SLUICE_SANITIZE=ON builds everything with AddressSanitizer + UndefinedBehaviorSanitizer.
+option(SLUICE_SANITIZE "Build with AddressSanitizer and UndefinedBehaviorSanitizer" OFF)
+if(SLUICE_SANITIZE)
+  add_compile_options(-fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined)
+  add_link_options(-fsanitize=address,undefined)
+endif()

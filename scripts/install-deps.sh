@@ -1,0 +1,37 @@
+#!/usr/bin/env bash
+# The one list of Debian packages Sluice needs to build, test and benchmark.
+# Idempotent: installs only what is missing. Run as root (or with sudo available).
+set -euo pipefail
+
+packages=(
+  # toolchain
+  build-essential cmake ninja-build pkg-config ccache git
+  # libraries
+  libboost-dev            # Boost.Beast/Asio: the HTTP server (header-only)
+  libsqlite3-dev          # metadata database
+  libssl-dev              # SHA-256
+  nlohmann-json3-dev      # JSON
+  libyaml-cpp-dev         # config.yaml
+  libcli11-dev            # command line
+  libfmt-dev              # formatting (GCC 12 has no <format>)
+  libcurl4-openssl-dev    # HTTP client: tests, benchmarks, later S3
+  # tests and benchmarks
+  libgtest-dev libgmock-dev libbenchmark-dev
+  python3 python3-requests  # the MLflow-wire client in tests/e2e
+  wrk                       # HTTP load for bench/
+  curl
+)
+
+missing=()
+for p in "${packages[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+if ((${#missing[@]} == 0)); then
+  exit 0
+fi
+echo "install-deps: installing ${missing[*]}"
+SUDO=""
+if [[ $(id -u) -ne 0 ]]; then SUDO="sudo"; fi
+export DEBIAN_FRONTEND=noninteractive
+$SUDO apt-get update -qq
+$SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}"
