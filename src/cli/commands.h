@@ -1,0 +1,23 @@
+// The command groups. Each adds its subcommands to the parent app; cli.cc holds the table.
+#pragma once
+
+#include <CLI/CLI.hpp>
+
+#include "cli/output.h"
+
+namespace sluice::cli {
+
+struct CommandContext {
+  GlobalOptions global;
+  int exit_code = 0;
+};
+
+// Adds --json and --workspace to a leaf command: every command has both.
+void AddCommonFlags(CLI::App& command, CommandContext& context);
+
+void AddInitCommand(CLI::App& app, CommandContext& context);
+void AddServerCommand(CLI::App& app, CommandContext& context);
+void AddExperimentsCommands(CLI::App& app, CommandContext& context);
+void AddRunsCommands(CLI::App& app, CommandContext& context);
+
+}  // namespace sluice::cli

@@ -1,0 +1,237 @@
+// sluice runs list|show|compare|delete|restore
+#include <algorithm>
+#include <iostream>
+#include <map>
+#include <set>
+
+#include "api/mlflow_json.h"
+#include "cli/commands.h"
+#include "cli/session.h"
+
+namespace sluice::cli {
+namespace {
+
+constexpr size_t kMaxMetricColumns = 6;
+
+std::string RunLabel(const tracking::Run& run) {
+  return run.info.run_name.empty() ? run.info.run_id.substr(0, 8) : run.info.run_name;
+}
+
+void PrintRun(const tracking::Run& run) {
+  const tracking::RunInfo& i = run.info;
+  std::cout << "run_id:         " << i.run_id << "\n"
+            << "run_name:       " << i.run_name << "\n"
+            << "experiment_id:  " << i.experiment_id << "\n"
+            << "status:         " << i.status << "\n"
+            << "user:           " << (i.user_id.empty() ? "-" : i.user_id) << "\n"
+            << "started:        " << FormatTime(i.start_time) << "\n"
+            << "ended:          " << FormatTime(i.end_time) << "\n"
+            << "artifact_uri:   " << i.artifact_uri << "\n"
+            << "lifecycle:      " << i.lifecycle_stage << "\n";
+  if (!run.params.empty()) {
+    Table params({"PARAM", "VALUE"});
+    for (const auto& p : run.params) params.AddRow({p.key, p.value});
+    std::cout << "\n" << params.Render();
+  }
+  if (!run.metrics.empty()) {
+    Table metrics({"METRIC", "VALUE", "STEP", "TIME"});
+    for (const auto& m : run.metrics) {
+      metrics.AddRow({m.key, FormatNumber(m.value), std::to_string(m.step), FormatTime(m.timestamp)});
+    }
+    std::cout << "\n" << metrics.Render();
+  }
+  if (!run.tags.empty()) {
+    Table tags({"TAG", "VALUE"});
+    for (const auto& t : run.tags) tags.AddRow({t.key, t.value});
+    std::cout << "\n" << tags.Render();
+  }
+  if (!run.inputs.empty()) {
+    Table inputs({"DATASET", "DIGEST", "SOURCE"});
+    for (const auto& in : run.inputs) {
+      inputs.AddRow({in.dataset.name, in.dataset.digest, in.dataset.source});
+    }
+    std::cout << "\n" << inputs.Render();
+  }
+}
+
+// Rows "param x" / "metric y" across runs; a leading '*' marks rows whose values differ.
+void PrintComparison(const std::vector<tracking::Run>& runs) {
+  std::vector<std::string> header = {"", "KEY"};
+  for (const auto& run : runs) header.push_back(RunLabel(run));
+  Table table(header);
+  auto add_rows = [&](std::string_view kind, auto values_of) {
+    std::set<std::string> keys;
+    for (const auto& run : runs) {
+      for (const auto& [key, value] : values_of(run)) keys.insert(key);
+    }
+    for (const std::string& key : keys) {
+      std::vector<std::string> row = {"", fmt::format("{} {}", kind, key)};
+      std::set<std::string> distinct;
+      for (const auto& run : runs) {
+        auto values = values_of(run);
+        auto it = values.find(key);
+        std::string cell = it == values.end() ? "-" : it->second;
+        distinct.insert(cell);
+        row.push_back(cell);
+      }
+      if (distinct.size() > 1) row[0] = "*";
+      table.AddRow(std::move(row));
+    }
+  };
+  add_rows("param", [](const tracking::Run& run) {
+    std::map<std::string, std::string> v;
+    for (const auto& p : run.params) v[p.key] = p.value;
+    return v;
+  });
+  add_rows("metric", [](const tracking::Run& run) {
+    std::map<std::string, std::string> v;
+    for (const auto& m : run.metrics) v[m.key] = FormatNumber(m.value);
+    return v;
+  });
+  std::cout << table.Render();
+}
+
+}  // namespace
+
+void AddRunsCommands(CLI::App& app, CommandContext& context) {
+  CLI::App* group =
+      app.add_subcommand("runs", "List, show, compare, delete and restore runs");
+  group->require_subcommand(1);
+  const GlobalOptions& global = context.global;
+
+  {
+    CLI::App* cmd = group->add_subcommand(
+        "list", "Search the runs of one or more experiments with MLflow's filter and order rules");
+    struct Flags {
+      std::vector<std::string> experiments;
+      std::string filter, view = "active";
+      std::vector<std::string> order_by;
+      int64_t max_results = 100;
+    };
+    auto f = std::make_shared<Flags>();
+    cmd->add_option("--experiment,-e", f->experiments,
+                    "Experiment id or name (repeatable; default: the Default experiment)");
+    cmd->add_option("--filter", f->filter,
+                    "MLflow filter, e.g. \"metrics.auc > 0.8 and params.depth = '6'\"");
+    cmd->add_option("--order-by", f->order_by,
+                    "Order key (repeatable), e.g. \"metrics.auc DESC\"; missing values sort last");
+    cmd->add_option("--view", f->view, "Which runs: active, deleted or all")
+        ->check(CLI::IsMember({"active", "deleted", "all"}))
+        ->capture_default_str();
+    cmd->add_option("--max-results", f->max_results, "At most this many runs")
+        ->check(CLI::Range(int64_t{1}, tracking::kMaxSearchResults))
+        ->capture_default_str();
+    AddCommonFlags(*cmd, context);
+    cmd->callback(SessionCommand(context, [f, &global](Session& s) -> Status {
+      tracking::SearchRunsRequest req;
+      if (f->experiments.empty()) req.experiment_ids.push_back(std::string(tracking::kDefaultExperimentId));
+      for (const std::string& e : f->experiments) {
+        SLUICE_ASSIGN_OR_RETURN(tracking::Experiment experiment, ResolveExperiment(*s.tracking, e));
+        req.experiment_ids.push_back(experiment.experiment_id);
+      }
+      req.filter = f->filter;
+      req.order_by = f->order_by;
+      req.view_type = f->view == "all" ? "ALL" : f->view == "deleted" ? "DELETED_ONLY" : "ACTIVE_ONLY";
+      req.max_results = f->max_results;
+      SLUICE_ASSIGN_OR_RETURN(auto page, s.tracking->SearchRuns(req));
+      if (global.json) {
+        nlohmann::json list = nlohmann::json::array();
+        for (const auto& run : page.items) list.push_back(api::ToJson(run));
+        PrintJson({{"runs", list}});
+        return Status();
+      }
+      // Metric columns: those named in the filter or order first, then the rest by name.
+      std::vector<std::string> columns;
+      std::set<std::string> all;
+      for (const auto& run : page.items) {
+        for (const auto& m : run.metrics) all.insert(m.key);
+      }
+      for (const std::string& key : all) {
+        bool named = f->filter.find(key) != std::string::npos ||
+                     std::any_of(f->order_by.begin(), f->order_by.end(),
+                                 [&](const std::string& o) { return o.find(key) != std::string::npos; });
+        if (named) columns.push_back(key);
+      }
+      for (const std::string& key : all) {
+        if (columns.size() >= kMaxMetricColumns) break;
+        if (std::find(columns.begin(), columns.end(), key) == columns.end()) columns.push_back(key);
+      }
+      std::vector<std::string> header = {"RUN ID", "NAME", "STATUS", "STARTED"};
+      header.insert(header.end(), columns.begin(), columns.end());
+      Table table(header);
+      for (const auto& run : page.items) {
+        std::vector<std::string> row = {run.info.run_id, run.info.run_name, run.info.status,
+                                        FormatTime(run.info.start_time)};
+        for (const std::string& key : columns) {
+          auto it = std::find_if(run.metrics.begin(), run.metrics.end(),
+                                 [&](const tracking::Metric& m) { return m.key == key; });
+          row.push_back(it == run.metrics.end() ? "-" : FormatNumber(it->value));
+        }
+        table.AddRow(std::move(row));
+      }
+      std::cout << table.Render();
+      if (!page.next_page_token.empty()) {
+        std::cout << "(more runs match; raise --max-results to see them)\n";
+      }
+      return Status();
+    }));
+  }
+  {
+    CLI::App* cmd = group->add_subcommand(
+        "show", "Show one run: its info, params, latest metrics, tags and datasets");
+    auto id = std::make_shared<std::string>();
+    cmd->add_option("run-id", *id, "Run id")->required();
+    AddCommonFlags(*cmd, context);
+    cmd->callback(SessionCommand(context, [id, &global](Session& s) -> Status {
+      SLUICE_ASSIGN_OR_RETURN(tracking::Run run, s.tracking->GetRun(*id));
+      if (global.json) {
+        PrintJson({{"run", api::ToJson(run)}});
+      } else {
+        PrintRun(run);
+      }
+      return Status();
+    }));
+  }
+  {
+    CLI::App* cmd = group->add_subcommand(
+        "compare", "Params and latest metrics of several runs side by side; '*' marks differences");
+    auto ids = std::make_shared<std::vector<std::string>>();
+    cmd->add_option("run-ids", *ids, "Two or more run ids")->required()->expected(2, 1000);
+    AddCommonFlags(*cmd, context);
+    cmd->callback(SessionCommand(context, [ids, &global](Session& s) -> Status {
+      std::vector<tracking::Run> runs;
+      for (const std::string& id : *ids) {
+        SLUICE_ASSIGN_OR_RETURN(tracking::Run run, s.tracking->GetRun(id));
+        runs.push_back(std::move(run));
+      }
+      if (global.json) {
+        nlohmann::json list = nlohmann::json::array();
+        std::set<std::string> differing;
+        for (const auto& run : runs) list.push_back(api::ToJson(run));
+        PrintJson({{"runs", list}});
+      } else {
+        PrintComparison(runs);
+      }
+      return Status();
+    }));
+  }
+  for (bool restore : {false, true}) {
+    CLI::App* cmd = group->add_subcommand(
+        restore ? "restore" : "delete",
+        restore ? "Restore a deleted run" : "Delete a run (soft: `runs restore` undoes it)");
+    auto id = std::make_shared<std::string>();
+    cmd->add_option("run-id", *id, "Run id")->required();
+    AddCommonFlags(*cmd, context);
+    cmd->callback(SessionCommand(context, [id, restore, &global](Session& s) -> Status {
+      SLUICE_RETURN_IF_ERROR(restore ? s.tracking->RestoreRun(*id) : s.tracking->DeleteRun(*id));
+      if (global.json) {
+        PrintJson({{"run_id", *id}, {"lifecycle_stage", restore ? "active" : "deleted"}});
+      } else {
+        std::cout << (restore ? "Restored" : "Deleted") << " run " << *id << "\n";
+      }
+      return Status();
+    }));
+  }
+}
+
+}  // namespace sluice::cli

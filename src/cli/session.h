@@ -1,0 +1,32 @@
+// What a command works on: the workspace (found from the current folder or --workspace) and
+// the domain stores over it.
+#pragma once
+
+#include <memory>
+
+#include "base/status.h"
+#include "cli/commands.h"
+#include "cli/output.h"
+#include "storage/workspace.h"
+#include "tracking/artifacts.h"
+#include "tracking/tracking_store.h"
+
+namespace sluice::cli {
+
+struct Session {
+  std::unique_ptr<storage::Workspace> workspace;
+  std::unique_ptr<tracking::TrackingStore> tracking;
+  std::unique_ptr<tracking::ArtifactStore> artifacts;
+};
+
+Result<Session> OpenSession(const GlobalOptions& options);
+
+// A command callback that opens the session, runs `body`, and reports a failure.
+std::function<void()> SessionCommand(CommandContext& context,
+                                     std::function<Status(Session&)> body);
+
+// An experiment given as an id ("3") or a name ("churn"); an id wins when both could match.
+Result<tracking::Experiment> ResolveExperiment(tracking::TrackingStore& store,
+                                               const std::string& id_or_name);
+
+}  // namespace sluice::cli
