@@ -1,0 +1,117 @@
+#include "http/internal/url.h"
+
+#include <cctype>
+
+namespace sluice::http::internal {
+namespace {
+
+int HexValue(char c) {
+  if (c >= '0' && c <= '9') return c - '0';
+  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+  return -1;
+}
+
+}  // namespace
+
+std::optional<std::string> PercentDecode(std::string_view text, bool plus_is_space) {
+  std::string out;
+  out.reserve(text.size());
+  for (size_t i = 0; i < text.size(); ++i) {
+    char c = text[i];
+    if (c == '%') {
+      if (i + 2 >= text.size()) return std::nullopt;
+      int hi = HexValue(text[i + 1]);
+      int lo = HexValue(text[i + 2]);
+      if (hi < 0 || lo < 0) return std::nullopt;
+      char decoded = static_cast<char>(hi * 16 + lo);
+      if (decoded == '\0') return std::nullopt;
+      out.push_back(decoded);
+      i += 2;
+    } else if (c == '+' && plus_is_space) {
+      out.push_back(' ');
+    } else {
+      out.push_back(c);
+    }
+  }
+  return out;
+}
+
+std::optional<std::vector<std::pair<std::string, std::string>>> ParseQuery(std::string_view query) {
+  std::vector<std::pair<std::string, std::string>> params;
+  while (!query.empty()) {
+    size_t amp = query.find('&');
+    std::string_view item = query.substr(0, amp);
+    query = amp == std::string_view::npos ? std::string_view() : query.substr(amp + 1);
+    if (item.empty()) continue;  // "a=1&&b=2"
+    size_t eq = item.find('=');
+    std::optional<std::string> key = PercentDecode(item.substr(0, eq), /*plus_is_space=*/true);
+    std::optional<std::string> value =
+        eq == std::string_view::npos ? std::string()
+                                     : PercentDecode(item.substr(eq + 1), /*plus_is_space=*/true);
+    if (!key || !value) return std::nullopt;
+    params.emplace_back(std::move(*key), std::move(*value));
+  }
+  return params;
+}
+
+Status ParseTarget(std::string_view target, Request* request) {
+  request->target = std::string(target);
+  std::string_view rest = target;
+  // Absolute form is rare (proxies) but HTTP/1.1 servers must accept it: drop scheme and host.
+  for (std::string_view scheme : {"http://", "https://"}) {
+    if (rest.size() >= scheme.size() && EqualsIgnoreCase(rest.substr(0, scheme.size()), scheme)) {
+      size_t slash = rest.find_first_of("/?", scheme.size());
+      rest = slash == std::string_view::npos ? std::string_view("/") : rest.substr(slash);
+      break;
+    }
+  }
+  if (rest.empty() || rest.front() != '/') {
+    return InvalidArgument("request target '{}' must start with '/'", target);
+  }
+  size_t question = rest.find('?');
+  std::string_view raw_path = rest.substr(0, question);
+  std::optional<std::string> path = PercentDecode(raw_path, /*plus_is_space=*/false);
+  if (!path) return InvalidArgument("request path '{}' has a malformed %-escape", raw_path);
+  request->path = std::move(*path);
+  request->query =
+      question == std::string_view::npos ? std::string() : std::string(rest.substr(question + 1));
+  auto params = ParseQuery(request->query);
+  if (!params) return InvalidArgument("query '{}' has a malformed %-escape", request->query);
+  request->query_params = std::move(*params);
+  return Status::Ok();
+}
+
+bool EqualsIgnoreCase(std::string_view a, std::string_view b) {
+  if (a.size() != b.size()) return false;
+  for (size_t i = 0; i < a.size(); ++i) {
+    if (std::tolower(static_cast<unsigned char>(a[i])) !=
+        std::tolower(static_cast<unsigned char>(b[i]))) {
+      return false;
+    }
+  }
+  return true;
+}
+
+std::string JsonQuote(std::string_view text) {
+  std::string out = "\"";
+  for (char c : text) {
+    switch (c) {
+      case '"': out += "\\\""; break;
+      case '\\': out += "\\\\"; break;
+      case '\n': out += "\\n"; break;
+      case '\r': out += "\\r"; break;
+      case '\t': out += "\\t"; break;
+      default:
+        if (static_cast<unsigned char>(c) < 0x20) {
+          out += fmt::format("\\u{:04x}", static_cast<int>(c));
+        } else {
+          out.push_back(c);
+        }
+    }
+  }
+  out += '"';
+  return out;
+}
+
+}  // namespace sluice::http::internal
