@@ -206,7 +206,6 @@ void AddRunsCommands(CLI::App& app, CommandContext& context) {
       }
       if (global.json) {
         nlohmann::json list = nlohmann::json::array();
-        std::set<std::string> differing;
         for (const auto& run : runs) list.push_back(api::ToJson(run));
         PrintJson({{"runs", list}});
       } else {

@@ -18,6 +18,7 @@ class Value {
   Value(std::nullptr_t) {}
   Value(int v) : v_(static_cast<int64_t>(v)) {}
   Value(int64_t v) : v_(v) {}
+  Value(long long v) : v_(static_cast<int64_t>(v)) {}
   Value(uint64_t v) : v_(static_cast<int64_t>(v)) {}
   Value(bool v) : v_(static_cast<int64_t>(v ? 1 : 0)) {}
   Value(double v) : v_(v) {}

@@ -772,7 +772,9 @@ Result<Page<Metric>> TrackingStore::GetMetricHistory(std::string_view run_id,
                                                      std::string_view page_token) {
   if (max_results < 0) return InvalidArgument("max_results must be >= 0; got {}", max_results);
   int64_t offset = 0;
-  if (!page_token.empty()) SLUICE_ASSIGN_OR_RETURN(offset, DecodePageToken(page_token));
+  if (!page_token.empty()) {
+    SLUICE_ASSIGN_OR_RETURN(offset, DecodePageToken(page_token));
+  }
   Page<Metric> page;
   SLUICE_RETURN_IF_ERROR(db_.Read([&](Connection& c) -> Status {
     SLUICE_RETURN_IF_ERROR(LoadRunInfo(c, run_id).status());
@@ -913,7 +915,9 @@ Result<Page<LoggedModel>> TrackingStore::SearchLoggedModels(
     std::string_view page_token) {
   SLUICE_RETURN_IF_ERROR(CheckMaxResults(max_results, kMaxSearchResults));
   int64_t offset = 0;
-  if (!page_token.empty()) SLUICE_ASSIGN_OR_RETURN(offset, DecodePageToken(page_token));
+  if (!page_token.empty()) {
+    SLUICE_ASSIGN_OR_RETURN(offset, DecodePageToken(page_token));
+  }
   std::vector<Value> params;
   std::string where = "lifecycle_stage = 'active'";
   if (!experiment_ids.empty()) {
