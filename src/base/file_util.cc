@@ -64,13 +64,18 @@ bool IsWithin(const fs::path& path, const fs::path& root) {
 
 StatusCode ErrnoToStatusCode(int error) {
   switch (error) {
-    case ENOENT: return StatusCode::kNotFound;
+    case ENOENT:
+      return StatusCode::kNotFound;
     case EACCES:
-    case EPERM: return StatusCode::kPermissionDenied;
-    case EEXIST: return StatusCode::kAlreadyExists;
+    case EPERM:
+      return StatusCode::kPermissionDenied;
+    case EEXIST:
+      return StatusCode::kAlreadyExists;
     case ENOSPC:
-    case EDQUOT: return StatusCode::kResourceExhausted;
-    default: return StatusCode::kInternal;
+    case EDQUOT:
+      return StatusCode::kResourceExhausted;
+    default:
+      return StatusCode::kInternal;
   }
 }
 

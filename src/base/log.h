@@ -9,13 +9,13 @@
 // different threads never interleave.
 #pragma once
 
+#include <fmt/core.h>
+
 #include <cstdint>
 #include <functional>
 #include <string>
 #include <string_view>
 #include <utility>
-
-#include <fmt/core.h>
 
 #include "base/status.h"
 
@@ -67,8 +67,8 @@ void Log(LogLevel level, fmt::format_string<Args...> format, Args&&... args) {
 
 }  // namespace sluice
 
-#define SLUICE_LOG(level, ...)                                              \
-  do {                                                                      \
+#define SLUICE_LOG(level, ...)                                                    \
+  do {                                                                            \
     if (::sluice::LogEnabled(level)) ::sluice::internal::Log(level, __VA_ARGS__); \
   } while (0)
 #define SLUICE_LOG_DEBUG(...) SLUICE_LOG(::sluice::LogLevel::kDebug, __VA_ARGS__)

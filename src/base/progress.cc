@@ -1,11 +1,10 @@
 #include "base/progress.h"
 
+#include <fmt/format.h>
 #include <sys/ioctl.h>
 #include <unistd.h>
 
 #include <algorithm>
-
-#include <fmt/format.h>
 
 namespace sluice {
 namespace {
@@ -101,8 +100,8 @@ void ProgressBar::Draw(bool final) {
 }
 
 std::string ProgressBar::RenderLine(uint64_t done, int64_t now_millis, bool final) const {
-  double elapsed_seconds = static_cast<double>(std::max<int64_t>(now_millis - start_millis_, 0)) /
-                           1000.0;
+  double elapsed_seconds =
+      static_cast<double>(std::max<int64_t>(now_millis - start_millis_, 0)) / 1000.0;
   double rate = elapsed_seconds > 0 ? static_cast<double>(done) / elapsed_seconds : 0.0;
 
   std::string right;
@@ -118,8 +117,8 @@ std::string ProgressBar::RenderLine(uint64_t done, int64_t now_millis, bool fina
     right += fmt::format(" {}{}", final ? "in " : "",
                          FormatDuration(static_cast<int64_t>(elapsed_seconds)));
   } else if (rate > 0 && done < total_) {
-    right += " ETA " + FormatDuration(static_cast<int64_t>(
-                           static_cast<double>(total_ - done) / rate + 0.999));
+    right += " ETA " + FormatDuration(
+                           static_cast<int64_t>(static_cast<double>(total_ - done) / rate + 0.999));
   } else {
     right += " ETA --:--";
   }

@@ -7,8 +7,8 @@
 //
 // It is silent unless its output is a terminal (or enabled is forced), so pipes and logs stay
 // clean. Thread safety: Advance() may be called from many threads at once; it costs an atomic add
-// and a clock read, and at most ~10 times a second one caller (the one that wins a compare-and-swap)
-// redraws. Finish() may race with Advance().
+// and a clock read, and at most ~10 times a second one caller (the one that wins a
+// compare-and-swap) redraws. Finish() may race with Advance().
 #pragma once
 
 #include <atomic>

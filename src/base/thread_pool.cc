@@ -56,8 +56,8 @@ void ThreadPool::ParallelFor(size_t n, const std::function<void(size_t)>& body) 
     std::atomic<bool> failed{false};
     std::mutex mutex;
     std::condition_variable all_done;
-    size_t finished = 0;            // guarded by mutex
-    std::exception_ptr exception;   // guarded by mutex; the first one thrown
+    size_t finished = 0;           // guarded by mutex
+    std::exception_ptr exception;  // guarded by mutex; the first one thrown
   };
   auto state = std::make_shared<State>();
 

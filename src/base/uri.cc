@@ -1,8 +1,8 @@
 #include "base/uri.h"
 
-#include <cctype>
-
 #include <fmt/format.h>
+
+#include <cctype>
 
 namespace sluice {
 namespace {
@@ -32,9 +32,7 @@ size_t FindBadEscape(std::string_view text) {
   return std::string_view::npos;
 }
 
-std::string ShowEscape(std::string_view text, size_t at) {
-  return std::string(text.substr(at, 3));
-}
+std::string ShowEscape(std::string_view text, size_t at) { return std::string(text.substr(at, 3)); }
 
 }  // namespace
 
@@ -66,7 +64,8 @@ Result<Uri> Uri::Parse(std::string_view text) {
         "invalid scheme '{}' (a letter, then letters, digits, '+', '-' or '.')", scheme));
   }
   uri.scheme.reserve(scheme.size());
-  for (char c : scheme) uri.scheme += static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  for (char c : scheme)
+    uri.scheme += static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
   std::string_view rest = text.substr(colon + 1);
 
   if (size_t hash = rest.find('#'); hash != std::string_view::npos) {
@@ -111,7 +110,8 @@ Result<Uri> Uri::Parse(std::string_view text) {
       }
       if (uri.host.empty()) return error("empty IPv6 host '[]'");
       for (char c : uri.host) {
-        // Hex digits, ':' and '.', plus unreserved characters and '%' for a zone ("fe80::1%25eth0").
+        // Hex digits, ':' and '.', plus unreserved characters and '%' for a zone
+        // ("fe80::1%25eth0").
         if (!(IsUnreserved(c) || c == ':' || c == '%')) {
           return error(fmt::format("invalid IPv6 host '[{}]'", uri.host));
         }
@@ -124,8 +124,7 @@ Result<Uri> Uri::Parse(std::string_view text) {
         port = authority.substr(port_colon + 1);
       }
       if (uri.host.find_first_of("[]:") != std::string::npos) {
-        return error(fmt::format("invalid host '{}' (an IPv6 address goes in brackets)",
-                                 uri.host));
+        return error(fmt::format("invalid host '{}' (an IPv6 address goes in brackets)", uri.host));
       }
     }
     // An empty port ("host:") is allowed by RFC 3986 and means the default.
@@ -148,13 +147,14 @@ Result<Uri> Uri::Parse(std::string_view text) {
     std::string_view name;
     const std::string& value;
   };
-  for (const Part& part : {Part{"user", uri.user}, Part{"password", uri.password},
-                           Part{"host", uri.host}, Part{"path", uri.path},
-                           Part{"query", uri.query}, Part{"fragment", uri.fragment}}) {
+  for (const Part& part :
+       {Part{"user", uri.user}, Part{"password", uri.password}, Part{"host", uri.host},
+        Part{"path", uri.path}, Part{"query", uri.query}, Part{"fragment", uri.fragment}}) {
     if (size_t bad = FindBadEscape(part.value); bad != std::string_view::npos) {
-      return error(fmt::format("bad percent-encoding '{}' in the {} (expected '%' and two hex "
-                               "digits)",
-                               ShowEscape(part.value, bad), part.name));
+      return error(
+          fmt::format("bad percent-encoding '{}' in the {} (expected '%' and two hex "
+                      "digits)",
+                      ShowEscape(part.value, bad), part.name));
     }
   }
   return uri;
@@ -201,9 +201,10 @@ std::string PercentEncode(std::string_view text, std::string_view keep_chars) {
 
 Result<std::string> PercentDecode(std::string_view text, bool plus_as_space) {
   if (size_t bad = FindBadEscape(text); bad != std::string_view::npos) {
-    return InvalidArgument("bad percent-encoding '{}' at offset {} of '{}' (expected '%' and two "
-                           "hex digits)",
-                           ShowEscape(text, bad), bad, text);
+    return InvalidArgument(
+        "bad percent-encoding '{}' at offset {} of '{}' (expected '%' and two "
+        "hex digits)",
+        ShowEscape(text, bad), bad, text);
   }
   std::string out;
   out.reserve(text.size());
@@ -229,7 +230,8 @@ Result<std::vector<std::pair<std::string, std::string>>> ParseQueryString(std::s
     if (piece.empty()) continue;
     size_t eq = piece.find('=');
     std::string_view key = piece.substr(0, eq);
-    std::string_view value = eq == std::string_view::npos ? std::string_view() : piece.substr(eq + 1);
+    std::string_view value =
+        eq == std::string_view::npos ? std::string_view() : piece.substr(eq + 1);
     Result<std::string> decoded_key = PercentDecode(key, /*plus_as_space=*/true);
     Result<std::string> decoded_value = PercentDecode(value, /*plus_as_space=*/true);
     for (const Result<std::string>* decoded : {&decoded_key, &decoded_value}) {

@@ -64,8 +64,8 @@ TEST(WriteFileAtomicallyTest, FailedRenameRemovesTheTemporaryFile) {
   WriteFile(dir / "occupied" / "child", "x");  // rename cannot replace a non-empty folder
   Status status = WriteFileAtomically(dir / "occupied", "data");
   EXPECT_FALSE(status.ok());
-  EXPECT_THAT(status.message(), StartsWith("writing '" + (dir / "occupied").string() +
-                                           "': cannot rename '"));
+  EXPECT_THAT(status.message(),
+              StartsWith("writing '" + (dir / "occupied").string() + "': cannot rename '"));
   EXPECT_THAT(Entries(dir.path()), ElementsAre("occupied"));
 }
 
@@ -83,8 +83,8 @@ TEST(WriteFileAtomicallyTest, ReadersNeverSeePartialContents) {
   while (!stop) {
     Result<std::string> contents = ReadFileToString(file);
     ASSERT_TRUE(contents.ok()) << contents.status().ToString();
-    ASSERT_TRUE(*contents == a || *contents == b) << "partial contents of size "
-                                                  << contents->size();
+    ASSERT_TRUE(*contents == a || *contents == b)
+        << "partial contents of size " << contents->size();
     ++reads;
   }
   EXPECT_GT(reads, 0);
@@ -157,10 +157,10 @@ TEST_F(ResolveWithinTest, RefusesAbsoluteAndDotDot) {
               StatusIs(StatusCode::kPermissionDenied,
                        "path '/etc/passwd' is absolute; it must be relative to '" + root + "'"));
   for (std::string relative : {"..", "../root2/x", "a/../../outside", "a/b/..", "a/../b"}) {
-    EXPECT_THAT(ResolveWithin(root_, relative),
-                StatusIs(StatusCode::kPermissionDenied,
-                         "path '" + relative + "' contains '..'; it must stay inside '" + root +
-                             "'"))
+    EXPECT_THAT(
+        ResolveWithin(root_, relative),
+        StatusIs(StatusCode::kPermissionDenied,
+                 "path '" + relative + "' contains '..'; it must stay inside '" + root + "'"))
         << relative;
   }
   EXPECT_THAT(ResolveWithin(root_, std::string_view("a\0b", 3)),
@@ -180,9 +180,8 @@ TEST_F(ResolveWithinTest, RefusesSymlinksLeadingOutside) {
            {"passwd", "passwd"},
        }) {
     EXPECT_THAT(ResolveWithin(root_, relative),
-                StatusIs(StatusCode::kPermissionDenied, "path '" + relative + "' leaves '" +
-                                                            root + "' through the symlink '" +
-                                                            link + "'"))
+                StatusIs(StatusCode::kPermissionDenied, "path '" + relative + "' leaves '" + root +
+                                                            "' through the symlink '" + link + "'"))
         << relative;
   }
 }

@@ -50,7 +50,10 @@ TEST_F(LogTest, MacrosFormatAndFilterByLevel) {
   SLUICE_LOG_WARN("warn {}", 3);
   SLUICE_LOG_ERROR("error {} {}", 4, "x");
   ASSERT_EQ(lines_.size(), 2u);
-  EXPECT_THAT(lines_[0], MatchesRegex(R"([0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}\.[0-9]{3}Z WARN  warn 3)"));
+  EXPECT_THAT(
+      lines_[0],
+      MatchesRegex(
+          R"([0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}\.[0-9]{3}Z WARN  warn 3)"));
   EXPECT_THAT(lines_[1], MatchesRegex(R"(.*Z ERROR error 4 x)"));
 
   SetLogLevel(LogLevel::kDebug);

@@ -130,7 +130,8 @@ TEST_F(ProgressBarTest, DrawsAtMostTenTimesASecondAndFinishesWithANewline) {
   clock_.AdvanceMillis(100);
   bar.Advance(1);
   bar.Advance(1);  // same instant: throttled
-  EXPECT_EQ(out_.contents(), "\rx [######                        ]  20% 2/10 20.0/s ETA 0:01\x1b[K");
+  EXPECT_EQ(out_.contents(),
+            "\rx [######                        ]  20% 2/10 20.0/s ETA 0:01\x1b[K");
   clock_.AdvanceMillis(99);
   bar.Advance(1);
   EXPECT_EQ(Count(out_.contents(), "\r"), 1u);
@@ -140,7 +141,8 @@ TEST_F(ProgressBarTest, DrawsAtMostTenTimesASecondAndFinishesWithANewline) {
 
   bar.Finish();
   std::string text = out_.contents();
-  EXPECT_THAT(text, EndsWith("\rx [###############               ]  50% 5/10 25.0/s in 0:00\x1b[K\n"));
+  EXPECT_THAT(text,
+              EndsWith("\rx [###############               ]  50% 5/10 25.0/s in 0:00\x1b[K\n"));
   EXPECT_EQ(Count(text, "\n"), 1u);
 
   // Finish is once; later advances draw nothing.

@@ -158,8 +158,7 @@ TEST(ThreadPoolTest, ParallelForRethrowsAfterAllFinish) {
 
 TEST(ThreadPoolTest, DefaultThreadsIsAtLeastOne) {
   EXPECT_GE(ThreadPool::DefaultThreads(), 1u);
-  EXPECT_EQ(ThreadPool::DefaultThreads(),
-            std::max<size_t>(std::thread::hardware_concurrency(), 1));
+  EXPECT_EQ(ThreadPool::DefaultThreads(), std::max<size_t>(std::thread::hardware_concurrency(), 1));
 }
 
 }  // namespace

@@ -23,8 +23,8 @@ struct ParseCase {
 };
 
 Uri Make(std::string scheme, bool has_authority, std::string host, std::optional<int> port,
-         std::string path, std::string query = "", std::string fragment = "",
-         std::string user = "", std::string password = "") {
+         std::string path, std::string query = "", std::string fragment = "", std::string user = "",
+         std::string password = "") {
   Uri uri;
   uri.scheme = std::move(scheme);
   uri.has_authority = has_authority;
@@ -57,8 +57,8 @@ std::vector<ParseCase> ParseCases() {
       {"s3://bucket", Make("s3", true, "bucket", std::nullopt, "")},
       {"postgresql://user:pw@host:5432/db?sslmode=x",
        Make("postgresql", true, "host", 5432, "/db", "sslmode=x", "", "user", "pw")},
-      {"postgresql://user@host/db", Make("postgresql", true, "host", std::nullopt, "/db", "", "",
-                                         "user")},
+      {"postgresql://user@host/db",
+       Make("postgresql", true, "host", std::nullopt, "/db", "", "", "user")},
       {"postgresql://u:p%40ss@h/db",
        Make("postgresql", true, "h", std::nullopt, "/db", "", "", "u", "p%40ss")},
       {"models:/churn@production", Make("models", false, "", std::nullopt, "/churn@production")},
@@ -123,12 +123,15 @@ TEST(UriTest, RejectsWithClearErrors) {
             "URI '1x:y': invalid scheme '1x' (a letter, then letters, digits, '+', '-' or '.')"},
            {"a_b:y",
             "URI 'a_b:y': invalid scheme 'a_b' (a letter, then letters, digits, '+', '-' or '.')"},
-           {"http://h:99999/", "URI 'http://h:99999/': invalid port '99999' (expected a number "
-                               "from 0 to 65535)"},
-           {"http://h:abc/", "URI 'http://h:abc/': invalid port 'abc' (expected a number from 0 "
-                             "to 65535)"},
-           {"http://h:-1/", "URI 'http://h:-1/': invalid port '-1' (expected a number from 0 to "
-                            "65535)"},
+           {"http://h:99999/",
+            "URI 'http://h:99999/': invalid port '99999' (expected a number "
+            "from 0 to 65535)"},
+           {"http://h:abc/",
+            "URI 'http://h:abc/': invalid port 'abc' (expected a number from 0 "
+            "to 65535)"},
+           {"http://h:-1/",
+            "URI 'http://h:-1/': invalid port '-1' (expected a number from 0 to "
+            "65535)"},
            {"http://[::1/", "URI 'http://[::1/': '[' opens an IPv6 host without ']'"},
            {"http://[::1]x/", "URI 'http://[::1]x/': unexpected 'x' after the IPv6 host"},
            {"http://[]/", "URI 'http://[]/': empty IPv6 host '[]'"},
@@ -136,16 +139,21 @@ TEST(UriTest, RejectsWithClearErrors) {
            {"http://[::g!]/", "URI 'http://[::g!]/': invalid IPv6 host '[::g!]'"},
            {"http://::1/",
             "URI 'http://::1/': invalid host ':' (an IPv6 address goes in brackets)"},
-           {"http://a]b/", "URI 'http://a]b/': invalid host 'a]b' (an IPv6 address goes in "
-                           "brackets)"},
-           {"file:///tmp/100%", "URI 'file:///tmp/100%': bad percent-encoding '%' in the path "
-                                "(expected '%' and two hex digits)"},
-           {"s3://b/x?a=%zz", "URI 's3://b/x?a=%zz': bad percent-encoding '%zz' in the query "
-                              "(expected '%' and two hex digits)"},
-           {"pg://u:p%4@h/", "URI 'pg://u:p%4@h/': bad percent-encoding '%4' in the password "
-                             "(expected '%' and two hex digits)"},
-           {"file:///a\nb", "URI 'file:///a\nb': contains a control character (percent-encode "
-                            "it)"},
+           {"http://a]b/",
+            "URI 'http://a]b/': invalid host 'a]b' (an IPv6 address goes in "
+            "brackets)"},
+           {"file:///tmp/100%",
+            "URI 'file:///tmp/100%': bad percent-encoding '%' in the path "
+            "(expected '%' and two hex digits)"},
+           {"s3://b/x?a=%zz",
+            "URI 's3://b/x?a=%zz': bad percent-encoding '%zz' in the query "
+            "(expected '%' and two hex digits)"},
+           {"pg://u:p%4@h/",
+            "URI 'pg://u:p%4@h/': bad percent-encoding '%4' in the password "
+            "(expected '%' and two hex digits)"},
+           {"file:///a\nb",
+            "URI 'file:///a\nb': contains a control character (percent-encode "
+            "it)"},
        }) {
     EXPECT_THAT(Uri::Parse(c.text), StatusIs(StatusCode::kInvalidArgument, c.message)) << c.text;
   }
