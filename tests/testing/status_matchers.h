@@ -41,12 +41,12 @@ MATCHER_P2(StatusIs, code, message_matcher,
 
 #define ASSERT_OK(expr)                                                   \
   do {                                                                    \
-    const auto& sluice_s_ = ::sluice::testing::GetStatus(expr);           \
+    const ::sluice::Status sluice_s_ = ::sluice::testing::GetStatus(expr);           \
     ASSERT_TRUE(sluice_s_.ok()) << sluice_s_.ToString();                  \
   } while (0)
 #define EXPECT_OK(expr)                                                   \
   do {                                                                    \
-    const auto& sluice_s_ = ::sluice::testing::GetStatus(expr);           \
+    const ::sluice::Status sluice_s_ = ::sluice::testing::GetStatus(expr);           \
     EXPECT_TRUE(sluice_s_.ok()) << sluice_s_.ToString();                  \
   } while (0)
 #define ASSERT_OK_AND_ASSIGN(lhs, expr) \
