@@ -498,7 +498,7 @@ class SearchDbTest : public ::testing::Test {
     }
   }
 
-  std::vector<std::string> Run(const Sql& sql) {
+  std::vector<std::string> Ids(const Sql& sql) {
     std::vector<std::string> ids;
     Status s = db_->Read([&](storage::Connection& c) -> Status {
       SLUICE_ASSIGN_OR_RETURN(std::vector<storage::Row> rows, c.Query(sql.text, sql.params));
@@ -527,7 +527,7 @@ class SearchDbTest : public ::testing::Test {
     search.view = view;
     search.limit = limit;
     search.offset = offset;
-    return Run(CompileRunSearch(search));
+    return Ids(CompileRunSearch(search));
   }
 
   sluice::testing::TempDir dir_;
@@ -877,7 +877,7 @@ TEST_F(SearchDbTest, ExperimentSearch) {
     s.view = view;
     s.limit = limit;
     s.offset = offset;
-    return Run(CompileExperimentSearch(s));
+    return Ids(CompileExperimentSearch(s));
   };
   // Default: creation_time DESC, experiment_id ASC.
   EXPECT_THAT(search(""), ElementsAre("2", "4", "1"));
