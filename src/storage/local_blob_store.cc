@@ -34,8 +34,11 @@ Status ErrnoError(int error, std::string_view what, const fs::path& path) {
 
 Status CheckDigest(std::string_view digest) {
   if (IsSha256Hex(digest)) return Status::Ok();
-  return InvalidArgument("'{}' is not a blob digest: expected 64 lowercase hex characters (SHA-256)",
-                         digest);
+  // Echo a bounded prefix: the digest may come from a request and be arbitrarily long.
+  std::string shown(digest.substr(0, 80));
+  if (digest.size() > 80) shown += "...";
+  return InvalidArgument(
+      "'{}' is not a blob digest: expected 64 lowercase hex characters (SHA-256)", shown);
 }
 
 // A rename or a new file is durable only once the folder holding its name is synced.
@@ -143,7 +146,8 @@ class LocalBlobWriter final : public BlobWriter {
   }
 
   Status CheckUsable() const {
-    if (spent_) return FailedPrecondition("blob writer already committed or failed: start a new one");
+    if (spent_)
+      return FailedPrecondition("blob writer already committed or failed: start a new one");
     return Status::Ok();
   }
 
@@ -211,7 +215,8 @@ class LocalBlobStore final : public BlobStore {
       fs::path temp = tmp_ / fmt::format("{}-{:x}-{}.tmp", ::getpid(), nonce_, counter_++);
       // 0444 from the start: the descriptor we hold may still write, nobody else can.
       int fd = ::open(temp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0444);
-      if (fd >= 0) return std::unique_ptr<BlobWriter>(std::make_unique<LocalBlobWriter>(root_, temp, fd));
+      if (fd >= 0)
+        return std::unique_ptr<BlobWriter>(std::make_unique<LocalBlobWriter>(root_, temp, fd));
       if (errno != EEXIST || attempt > 100) return ErrnoError(errno, "create temporary blob", temp);
     }
   }
@@ -271,7 +276,8 @@ class LocalBlobStore final : public BlobStore {
   Status Delete(std::string_view digest) override {
     SLUICE_RETURN_IF_ERROR(CheckDigest(digest));
     fs::path path = PathOf(digest);
-    if (::unlink(path.c_str()) != 0 && errno != ENOENT) return ErrnoError(errno, "delete blob", path);
+    if (::unlink(path.c_str()) != 0 && errno != ENOENT)
+      return ErrnoError(errno, "delete blob", path);
     return Status::Ok();
   }
 

@@ -18,15 +18,21 @@ namespace {
 
 using Clock = std::chrono::steady_clock;
 
-// Measured on this project's CI-class machine (ext4 on a virtual disk), WAL mode:
-//   1000 one-row transactions:  FULL ~ 2.2 s, NORMAL ~ 0.03 s (FULL fsyncs the WAL per commit)
-//   100 transactions of 1000 rows: FULL ~ 0.35 s, NORMAL ~ 0.25 s (the fsync is amortized)
-// FULL is the default because "nothing acknowledged is ever lost"; batch writes to pay less.
+// Measured (ext4 on a virtual disk, WAL mode, two runs each):
+//   1000 one-row transactions:      FULL 3.9-6.6 s (an fsync of the WAL per commit, ~4-6 ms),
+//                                   NORMAL 50-76 ms
+//   100 transactions of 1000 rows:  FULL 400-450 ms, NORMAL 135-150 ms
+// FULL is the default because "nothing acknowledged is ever lost": callers that log many rows
+// (metrics) should batch them into one Write, which makes the fsync cost per row negligible.
 // (SqliteBench.SynchronousFullVsNormal in tests/storage measures it again.)
 
 // Statements are cached per connection; dynamic SQL (IN lists of varying length) must not grow
 // the cache without bound, so it is dropped wholesale past this size.
 constexpr size_t kMaxCachedStatements = 256;
+
+// After a burst of concurrent callers the pool keeps this many connections open and closes the
+// rest; each holds a file descriptor and its statement cache.
+constexpr size_t kMaxIdleConnections = 32;
 
 // SQL text in error messages: the first ~80 characters on one line.
 std::string SqlSnippet(std::string_view sql) {
@@ -245,9 +251,10 @@ class SqliteConnection final : public Connection {
       if (rows.ok()) {
         std::string mode = rows->empty() ? "" : (*rows)[0][0].AsText();
         if (mode != "wal") {
-          return FailedPrecondition("SQLite refused WAL mode (journal_mode is '{}'): put the "
-                                    "database on a local filesystem",
-                                    mode);
+          return FailedPrecondition(
+              "SQLite refused WAL mode (journal_mode is '{}'): put the "
+              "database on a local filesystem",
+              mode);
         }
         break;
       }
@@ -293,8 +300,8 @@ class SqliteConnection final : public Connection {
     const std::span<const Value> values = params.span();
     const int expected = sqlite3_bind_parameter_count(stmt);
     if (static_cast<size_t>(expected) != values.size()) {
-      return InvalidArgument("SQL '{}' has {} parameters but {} values were given",
-                             SqlSnippet(sql), expected, values.size());
+      return InvalidArgument("SQL '{}' has {} parameters but {} values were given", SqlSnippet(sql),
+                             expected, values.size());
     }
     for (int i = 0; i < expected; ++i) {
       const Value& value = values[static_cast<size_t>(i)];
@@ -436,9 +443,8 @@ class SqliteDatabase final : public Database {
     int version = 0;
     SLUICE_RETURN_IF_ERROR(Read([&](Connection& c) -> Status {
       SLUICE_ASSIGN_OR_RETURN(
-          auto tables,
-          c.Query("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?",
-                  {"schema_migrations"}));
+          auto tables, c.Query("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?",
+                               {"schema_migrations"}));
       if (tables.empty()) return Status::Ok();
       SLUICE_ASSIGN_OR_RETURN(version, VersionOf(c, module));
       return Status::Ok();
@@ -451,7 +457,8 @@ class SqliteDatabase final : public Database {
  private:
   static Result<int> VersionOf(Connection& c, std::string_view module) {
     SLUICE_ASSIGN_OR_RETURN(
-        auto rows, c.Query("SELECT max(version) FROM schema_migrations WHERE module = ?", {module}));
+        auto rows,
+        c.Query("SELECT max(version) FROM schema_migrations WHERE module = ?", {module}));
     return rows.empty() ? 0 : static_cast<int>(rows[0][0].AsInt());
   }
 
@@ -496,7 +503,7 @@ class SqliteDatabase final : public Database {
   void Release(std::unique_ptr<SqliteConnection> connection) {
     if (!connection->Idle()) return;  // closed: its transaction state is unknown
     std::lock_guard lock(mu_);
-    idle_.push_back(std::move(connection));
+    if (idle_.size() < kMaxIdleConnections) idle_.push_back(std::move(connection));
   }
 
   const std::filesystem::path file_;

@@ -29,8 +29,9 @@ struct SqliteOptions {
   // How long a Write waits for other writers (threads or processes) before kUnavailable.
   std::chrono::milliseconds busy_timeout{30'000};
   // FULL syncs the WAL at every commit, so Write is durable on return. NORMAL may lose the
-  // last commits on power loss (never on a process crash); measured, NORMAL is much faster
-  // for one-row transactions (see sqlite_database.cc).
+  // last commits on power loss (never on a process crash). Measured: 1000 one-row
+  // transactions take ~4-6 s with FULL and ~60 ms with NORMAL; 100 transactions of 1000 rows
+  // ~0.4 s and ~0.14 s. Batch rows into one Write rather than weaken durability.
   enum class Synchronous { kFull, kNormal };
   Synchronous synchronous = Synchronous::kFull;
   // When false a missing file is kNotFound instead of a new empty database.

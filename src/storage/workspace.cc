@@ -2,13 +2,12 @@
 
 #include <fcntl.h>
 #include <unistd.h>
+#include <yaml-cpp/yaml.h>
 
 #include <cerrno>
 #include <cstring>
 #include <random>
 #include <system_error>
-
-#include <yaml-cpp/yaml.h>
 
 #include "storage/local_blob_store.h"
 #include "storage/sqlite_database.h"
@@ -22,7 +21,8 @@ constexpr std::string_view kDatabaseFileName = "sluice.db";
 constexpr std::string_view kObjectsDirName = "objects";
 
 // What Init writes. The URIs are relative so the workspace can move with its folder.
-constexpr std::string_view kDefaultConfig = R"(# Sluice workspace configuration, read by every sluice command run in this folder or below.
+constexpr std::string_view kDefaultConfig =
+    R"(# Sluice workspace configuration, read by every sluice command run in this folder or below.
 # Relative paths resolve against the folder that holds .sluice/.
 
 # Metadata (experiments, runs, models): sqlite:///<relative path> or sqlite:////<absolute path>.
@@ -92,7 +92,8 @@ Status ParseServer(const YAML::Node& server, WorkspaceConfig& config) {
     const std::string key = entry.first.as<std::string>();
     if (key == "host") {
       SLUICE_ASSIGN_OR_RETURN(config.server_host, ScalarOf(entry.second, "server.host"));
-      if (config.server_host.empty()) return InvalidArgument("key 'server.host': must not be empty");
+      if (config.server_host.empty())
+        return InvalidArgument("key 'server.host': must not be empty");
     } else if (key == "port") {
       SLUICE_ASSIGN_OR_RETURN(std::string text, ScalarOf(entry.second, "server.port"));
       int port = -1;
@@ -102,12 +103,13 @@ Status ParseServer(const YAML::Node& server, WorkspaceConfig& config) {
         port = -1;
       }
       if (port < 0 || port > 65535) {
-        return InvalidArgument("key 'server.port': expected a port number from 0 to 65535, got '{}'",
-                               text);
+        return InvalidArgument(
+            "key 'server.port': expected a port number from 0 to 65535, got '{}'", text);
       }
       config.server_port = port;
     } else {
-      return InvalidArgument("unknown key 'server.{}' (known keys under 'server': host, port)", key);
+      return InvalidArgument("unknown key 'server.{}' (known keys under 'server': host, port)",
+                             key);
     }
   }
   return Status::Ok();
@@ -121,8 +123,8 @@ Result<WorkspaceConfig> ParseConfig(const YAML::Node& root) {
     const std::string key = entry.first.as<std::string>();
     if (key == "metadata") {
       SLUICE_ASSIGN_OR_RETURN(config.metadata_uri, ScalarOf(entry.second, key));
-      SLUICE_RETURN_IF_ERROR(SqlitePathOfUri(config.metadata_uri, "/").status().WithContext(
-          "key 'metadata'"));
+      SLUICE_RETURN_IF_ERROR(
+          SqlitePathOfUri(config.metadata_uri, "/").status().WithContext("key 'metadata'"));
     } else if (key == "blobs") {
       SLUICE_ASSIGN_OR_RETURN(config.blob_uri, ScalarOf(entry.second, key));
       SLUICE_RETURN_IF_ERROR(
@@ -140,7 +142,8 @@ Result<WorkspaceConfig> ParseConfig(const YAML::Node& root) {
 Status Populate(const fs::path& staging) {
   std::error_code ec;
   fs::create_directory(staging / kObjectsDirName, ec);
-  if (ec) return Internal("cannot create '{}': {}", (staging / kObjectsDirName).string(), ec.message());
+  if (ec)
+    return Internal("cannot create '{}': {}", (staging / kObjectsDirName).string(), ec.message());
   SLUICE_RETURN_IF_ERROR(OpenLocalBlobStore(staging / kObjectsDirName).status());
   {
     // Creating schema_migrations gives the file its header; closing the database (end of this
@@ -219,8 +222,8 @@ Result<std::unique_ptr<Workspace>> Workspace::Init(const fs::path& dir) {
   if (ec) return Internal("cannot create folder '{}': {}", root.string(), ec.message());
   const fs::path final_dir = root / kDirName;
   const auto already = [&] {
-    return AlreadyExists("a Sluice workspace already exists in '{}' ({} is present)",
-                         root.string(), kDirName);
+    return AlreadyExists("a Sluice workspace already exists in '{}' ({} is present)", root.string(),
+                         kDirName);
   };
   if (fs::exists(final_dir, ec)) return already();
 

@@ -1,12 +1,11 @@
 #include "storage/local_blob_store.h"
 
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
 #include <sys/stat.h>
 
 #include <chrono>
 #include <random>
-
-#include <gmock/gmock.h>
-#include <gtest/gtest.h>
 
 #include "base/sha256.h"
 #include "testing/status_matchers.h"
@@ -62,9 +61,10 @@ TEST_F(LocalBlobStoreTest, PutReadHasListDelete) {
   ASSERT_OK_AND_ASSIGN(has, store_->Has(kAbcDigest));
   EXPECT_FALSE(has);
   EXPECT_THAT(store_->Delete(kAbcDigest), IsOk());  // deleting a missing blob is fine
-  EXPECT_THAT(store_->Open(kAbcDigest),
-              StatusIs(StatusCode::kNotFound, "blob " + std::string(kAbcDigest) + " not found in '" +
-                                                  (dir_ / "objects").string() + "'"));
+  EXPECT_THAT(
+      store_->Open(kAbcDigest),
+      StatusIs(StatusCode::kNotFound, "blob " + std::string(kAbcDigest) + " not found in '" +
+                                          (dir_ / "objects").string() + "'"));
 }
 
 TEST_F(LocalBlobStoreTest, LayoutIsTwoCharacterFoldersOfReadOnlyFiles) {
@@ -118,7 +118,8 @@ TEST_F(LocalBlobStoreTest, StreamsTenMegabytesInOddChunks) {
 TEST_F(LocalBlobStoreTest, UncommittedWriterLeavesNothing) {
   {
     ASSERT_OK_AND_ASSIGN(auto writer, store_->NewWriter());
-    ASSERT_THAT(writer->Write(std::string(3 * 1024 * 1024, 'x')), IsOk());  // past the buffer: on disk
+    ASSERT_THAT(writer->Write(std::string(3 * 1024 * 1024, 'x')),
+                IsOk());  // past the buffer: on disk
     EXPECT_FALSE(fs::is_empty(dir_ / "objects" / "tmp"));
   }
   EXPECT_TRUE(fs::is_empty(dir_ / "objects" / "tmp"));

@@ -1,5 +1,7 @@
 #include "storage/sqlite_database.h"
 
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -8,9 +10,6 @@
 #include <limits>
 #include <stdexcept>
 #include <thread>
-
-#include <gmock/gmock.h>
-#include <gtest/gtest.h>
 
 #include "testing/status_matchers.h"
 #include "testing/temp_dir.h"
@@ -71,12 +70,14 @@ TEST_F(SqliteDatabaseTest, SynchronousNormalIsAnOption) {
     SLUICE_ASSIGN_OR_RETURN(auto rows, c.Query("PRAGMA synchronous"));
     synchronous = rows[0][0].AsInt();
     return Status::Ok();
-  }), IsOk());
+  }),
+              IsOk());
   EXPECT_EQ(synchronous, 1);
 }
 
 TEST_F(SqliteDatabaseTest, ValuesRoundTripTypedByStorageClass) {
-  ASSERT_THAT(Exec("CREATE TABLE v (id INTEGER PRIMARY KEY, x)"), IsOk());  // no affinity: stored as given
+  ASSERT_THAT(Exec("CREATE TABLE v (id INTEGER PRIMARY KEY, x)"),
+              IsOk());  // no affinity: stored as given
   const std::string with_nul("a\0b", 3);
   const std::vector<Value> values = {
       Value(),
@@ -97,7 +98,8 @@ TEST_F(SqliteDatabaseTest, ValuesRoundTripTypedByStorageClass) {
           c.Execute("INSERT INTO v(id, x) VALUES (?, ?)", {static_cast<int64_t>(i), values[i]}));
     }
     return Status::Ok();
-  }), IsOk());
+  }),
+              IsOk());
   auto rows = Query("SELECT x FROM v ORDER BY id");
   ASSERT_EQ(rows.size(), values.size());
   for (size_t i = 0; i < values.size(); ++i) {
@@ -124,25 +126,29 @@ TEST_F(SqliteDatabaseTest, ColumnAffinityDecidesTheReturnedType) {
 
 TEST_F(SqliteDatabaseTest, ErrorCodesAreMapped) {
   ASSERT_THAT(Exec("CREATE TABLE parent (id INTEGER PRIMARY KEY, name TEXT UNIQUE NOT NULL, "
-                 "n INTEGER CHECK (n >= 0))"), IsOk());
+                   "n INTEGER CHECK (n >= 0))"),
+              IsOk());
   ASSERT_THAT(Exec("CREATE TABLE child (id INTEGER PRIMARY KEY, "
-                 "parent_id INTEGER NOT NULL REFERENCES parent(id))"), IsOk());
+                   "parent_id INTEGER NOT NULL REFERENCES parent(id))"),
+              IsOk());
   ASSERT_THAT(Exec("INSERT INTO parent VALUES (1, 'a', 0)"), IsOk());
 
   EXPECT_THAT(Exec("INSERT INTO parent VALUES (2, 'a', 0)"),
               StatusIs(StatusCode::kAlreadyExists,
                        "sqlite: UNIQUE constraint failed: parent.name "
                        "[SQL: INSERT INTO parent VALUES (2, 'a', 0)]"));
-  EXPECT_THAT(Exec("INSERT INTO parent VALUES (1, 'b', 0)"),
-              StatusIs(StatusCode::kAlreadyExists, HasSubstr("UNIQUE constraint failed: parent.id")));
+  EXPECT_THAT(
+      Exec("INSERT INTO parent VALUES (1, 'b', 0)"),
+      StatusIs(StatusCode::kAlreadyExists, HasSubstr("UNIQUE constraint failed: parent.id")));
   EXPECT_THAT(Exec("INSERT INTO parent VALUES (3, NULL, 0)"),
               StatusIs(StatusCode::kFailedPrecondition, HasSubstr("NOT NULL constraint failed")));
   EXPECT_THAT(Exec("INSERT INTO parent VALUES (3, 'c', -1)"),
               StatusIs(StatusCode::kFailedPrecondition, HasSubstr("CHECK constraint failed")));
-  EXPECT_THAT(Exec("INSERT INTO child VALUES (1, 99)"),
-              StatusIs(StatusCode::kFailedPrecondition, HasSubstr("FOREIGN KEY constraint failed")));
-  EXPECT_THAT(Exec("SELEC 1"),
-              StatusIs(StatusCode::kInternal, "sqlite: near \"SELEC\": syntax error [SQL: SELEC 1]"));
+  EXPECT_THAT(
+      Exec("INSERT INTO child VALUES (1, 99)"),
+      StatusIs(StatusCode::kFailedPrecondition, HasSubstr("FOREIGN KEY constraint failed")));
+  EXPECT_THAT(Exec("SELEC 1"), StatusIs(StatusCode::kInternal,
+                                        "sqlite: near \"SELEC\": syntax error [SQL: SELEC 1]"));
   EXPECT_THAT(Exec("INSERT INTO nope VALUES (1)"),
               StatusIs(StatusCode::kInternal, HasSubstr("no such table: nope")));
 }
@@ -156,9 +162,10 @@ TEST_F(SqliteDatabaseTest, LongSqlIsShortenedToOneLineInErrors) {
 
 TEST_F(SqliteDatabaseTest, ParameterCountAndStatementCountAreChecked) {
   ASSERT_THAT(Exec("CREATE TABLE t (a, b)"), IsOk());
-  EXPECT_THAT(Exec("INSERT INTO t VALUES (?, ?)", {1}),
-              StatusIs(StatusCode::kInvalidArgument,
-                       "SQL 'INSERT INTO t VALUES (?, ?)' has 2 parameters but 1 values were given"));
+  EXPECT_THAT(
+      Exec("INSERT INTO t VALUES (?, ?)", {1}),
+      StatusIs(StatusCode::kInvalidArgument,
+               "SQL 'INSERT INTO t VALUES (?, ?)' has 2 parameters but 1 values were given"));
   EXPECT_THAT(Exec("INSERT INTO t VALUES (1, 2); INSERT INTO t VALUES (3, 4)"),
               StatusIs(StatusCode::kInvalidArgument, HasSubstr("holds more than one statement")));
   EXPECT_THAT(Exec("  "), StatusIs(StatusCode::kInvalidArgument, HasSubstr("holds no statement")));
@@ -190,7 +197,8 @@ TEST_F(SqliteDatabaseTest, BusyWriterTimesOutAsUnavailable) {
   ASSERT_THAT(db_->Write([&](Connection&) -> Status {
     inner = other->Write([](Connection&) { return Status::Ok(); });
     return Status::Ok();
-  }), IsOk());
+  }),
+              IsOk());
   auto waited = std::chrono::steady_clock::now() - start;
   EXPECT_THAT(inner, StatusIs(StatusCode::kUnavailable,
                               HasSubstr("is busy: another writer held its lock longer than the "
@@ -213,10 +221,12 @@ TEST_F(SqliteDatabaseTest, LikeIsCaseSensitiveOnEveryConnection) {
                                 c.Query("SELECT count(*) FROM names WHERE n LIKE ?", {"AL%"}));
         from_second = rows[0][0].AsInt();
         return Status::Ok();
-      }), IsOk());
+      }),
+                  IsOk());
     }).join();
     return Status::Ok();
-  }), IsOk());
+  }),
+              IsOk());
   EXPECT_EQ(from_second, 1);
 }
 
@@ -253,19 +263,25 @@ TEST_F(SqliteDatabaseTest, NestedTransactionIsRefusedNotDeadlocked) {
   Status nested_write, nested_read, write_in_read;
   ASSERT_THAT(db_->Write([&](Connection& c) -> Status {
     SLUICE_RETURN_IF_ERROR(c.Execute("INSERT INTO t VALUES (1)"));
-    nested_write = db_->Write([](Connection& inner) { return inner.Execute("INSERT INTO t VALUES (2)"); });
+    nested_write =
+        db_->Write([](Connection& inner) { return inner.Execute("INSERT INTO t VALUES (2)"); });
     nested_read = db_->Read([](Connection&) { return Status::Ok(); });
     return Status::Ok();
-  }), IsOk());
+  }),
+              IsOk());
   ASSERT_THAT(db_->Read([&](Connection&) -> Status {
     write_in_read = db_->Write([](Connection&) { return Status::Ok(); });
     return Status::Ok();
-  }), IsOk());
-  const std::string expected = "nested transaction: Write called inside another Write or Read of "
-                               "database '" + (dir_ / "test.db").string() +
-                               "' on the same thread; use the Connection of the outer callback";
+  }),
+              IsOk());
+  const std::string expected =
+      "nested transaction: Write called inside another Write or Read of "
+      "database '" +
+      (dir_ / "test.db").string() +
+      "' on the same thread; use the Connection of the outer callback";
   EXPECT_THAT(nested_write, StatusIs(StatusCode::kFailedPrecondition, expected));
-  EXPECT_THAT(nested_read, StatusIs(StatusCode::kFailedPrecondition, HasSubstr("nested transaction: Read")));
+  EXPECT_THAT(nested_read,
+              StatusIs(StatusCode::kFailedPrecondition, HasSubstr("nested transaction: Read")));
   EXPECT_THAT(write_in_read, StatusIs(StatusCode::kFailedPrecondition, expected));
   EXPECT_EQ(Count("t"), 1);
 }
@@ -280,15 +296,18 @@ TEST_F(SqliteDatabaseTest, ChangedRowsCountsTheLastExecute) {
     SLUICE_RETURN_IF_ERROR(c.Execute("DELETE FROM t WHERE a = ?", {100}));
     EXPECT_EQ(c.ChangedRows(), 0);
     return Status::Ok();
-  }), IsOk());
+  }),
+              IsOk());
 }
 
 TEST_F(SqliteDatabaseTest, CachedStatementsSurviveManyCallsAndSchemaChanges) {
   ASSERT_THAT(Exec("CREATE TABLE t (a)"), IsOk());
   ASSERT_THAT(db_->Write([](Connection& c) -> Status {
-    for (int i = 0; i < 1000; ++i) SLUICE_RETURN_IF_ERROR(c.Execute("INSERT INTO t VALUES (?)", {i}));
+    for (int i = 0; i < 1000; ++i)
+      SLUICE_RETURN_IF_ERROR(c.Execute("INSERT INTO t VALUES (?)", {i}));
     return Status::Ok();
-  }), IsOk());
+  }),
+              IsOk());
   EXPECT_EQ(Count("t"), 1000);
   // A cached "SELECT *" re-prepares itself after the table gains a column.
   EXPECT_EQ(Query("SELECT * FROM t LIMIT 1")[0].size(), 1u);
@@ -308,15 +327,17 @@ TEST_F(SqliteDatabaseTest, ReadIsASnapshotConcurrentWithWriters) {
     EXPECT_EQ(before[0][0], Value(1));
     EXPECT_EQ(after[0][0], Value(1));  // same snapshot
     return Status::Ok();
-  }), IsOk());
+  }),
+              IsOk());
   EXPECT_EQ(Count("t"), 2);
 }
 
 // --- migrations ---
 
 constexpr Migration kV1[] = {
-    {1, "create runs", "CREATE TABLE runs (id TEXT PRIMARY KEY, name TEXT);"
-                       "CREATE INDEX runs_name ON runs(name);"},
+    {1, "create runs",
+     "CREATE TABLE runs (id TEXT PRIMARY KEY, name TEXT);"
+     "CREATE INDEX runs_name ON runs(name);"},
     {2, "seed", "INSERT INTO runs VALUES ('r1', 'first')"},
 };
 constexpr Migration kV2[] = {
@@ -417,7 +438,8 @@ TEST(SqliteMultiProcessTest, ConcurrentMigrationsFromSeveralProcessesApplyOnce) 
     SLUICE_ASSIGN_OR_RETURN(auto runs, c.Query("SELECT count(*) FROM runs"));
     EXPECT_EQ(runs[0][0], Value(1));
     return Status::Ok();
-  }), IsOk());
+  }),
+              IsOk());
 }
 
 // Not run by default; prints the cost of synchronous=FULL against NORMAL:
@@ -430,7 +452,8 @@ TEST(SqliteBench, DISABLED_SynchronousFullVsNormal) {
     ASSERT_OK_AND_ASSIGN(auto db, OpenSqliteDatabase(dir / "bench.db", options));
     ASSERT_THAT(db->Write([](Connection& c) {
       return c.Execute("CREATE TABLE m (run TEXT, key TEXT, value REAL, step INTEGER)");
-    }), IsOk());
+    }),
+                IsOk());
     auto insert_rows = [&](int rows) {
       return db->Write([&](Connection& c) -> Status {
         for (int i = 0; i < rows; ++i) {
@@ -447,10 +470,12 @@ TEST(SqliteBench, DISABLED_SynchronousFullVsNormal) {
     for (int t = 0; t < 100; ++t) ASSERT_THAT(insert_rows(1000), IsOk());
     auto batched = std::chrono::steady_clock::now() - start;
     using ms = std::chrono::milliseconds;
-    printf("synchronous=%s: 1000 one-row transactions %lld ms; 100 transactions of 1000 rows %lld ms\n",
-           mode == SqliteOptions::Synchronous::kFull ? "FULL" : "NORMAL",
-           static_cast<long long>(std::chrono::duration_cast<ms>(single).count()),
-           static_cast<long long>(std::chrono::duration_cast<ms>(batched).count()));
+    printf(
+        "synchronous=%s: 1000 one-row transactions %lld ms; 100 transactions of 1000 rows %lld "
+        "ms\n",
+        mode == SqliteOptions::Synchronous::kFull ? "FULL" : "NORMAL",
+        static_cast<long long>(std::chrono::duration_cast<ms>(single).count()),
+        static_cast<long long>(std::chrono::duration_cast<ms>(batched).count()));
   }
 }
 

@@ -1,5 +1,7 @@
 // Many writers at once (threads and processes) and crashes mid-write: nothing acknowledged is
 // lost, nothing half-written is visible.
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
 #include <signal.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -10,9 +12,6 @@
 #include <random>
 #include <set>
 #include <thread>
-
-#include <gmock/gmock.h>
-#include <gtest/gtest.h>
 
 #include "base/sha256.h"
 #include "storage/local_blob_store.h"
@@ -54,7 +53,8 @@ TEST(StorageConcurrencyTest, EightThreadsAndEightProcessesInsertWithoutErrors) {
       return c.Execute(
           "CREATE TABLE rows (writer TEXT NOT NULL, seq INTEGER NOT NULL, "
           "PRIMARY KEY (writer, seq))");
-    }), IsOk());
+    }),
+                IsOk());
   }
   // Fork before any thread starts and while no handle is open: a child inherits neither locks
   // nor SQLite's per-process state. Children wait on a pipe so everyone starts together.
@@ -80,13 +80,14 @@ TEST(StorageConcurrencyTest, EightThreadsAndEightProcessesInsertWithoutErrors) {
     children.push_back(pid);
   }
   close(go[0]);
-  ASSERT_OK_AND_ASSIGN(auto db, OpenSqliteDatabase(file));
+  auto db = OpenSqliteDatabase(file);
   close(go[1]);  // EOF releases the children
+  ASSERT_THAT(db, IsOk());
 
   std::vector<Status> results(kWriters);
   std::vector<std::thread> threads;
   for (int t = 0; t < kWriters; ++t) {
-    threads.emplace_back([&, t] { results[t] = InsertRows(*db, fmt::format("thread-{}", t)); });
+    threads.emplace_back([&, t] { results[t] = InsertRows(**db, fmt::format("thread-{}", t)); });
   }
   for (auto& thread : threads) thread.join();
   for (const Status& status : results) EXPECT_THAT(status, IsOk());
@@ -96,7 +97,7 @@ TEST(StorageConcurrencyTest, EightThreadsAndEightProcessesInsertWithoutErrors) {
     EXPECT_TRUE(WIFEXITED(wstatus) && WEXITSTATUS(wstatus) == 0)
         << "child " << pid << " status " << wstatus;
   }
-  ASSERT_THAT(db->Read([](Connection& c) -> Status {
+  ASSERT_THAT((*db)->Read([](Connection& c) -> Status {
     SLUICE_ASSIGN_OR_RETURN(auto total, c.Query("SELECT count(*) FROM rows"));
     EXPECT_EQ(total[0][0], Value(2 * kWriters * kRowsPerWriter));
     SLUICE_ASSIGN_OR_RETURN(
@@ -105,7 +106,8 @@ TEST(StorageConcurrencyTest, EightThreadsAndEightProcessesInsertWithoutErrors) {
                 {kRowsPerWriter}));
     EXPECT_EQ(per_writer.size(), 2u * kWriters);
     return Status::Ok();
-  }), IsOk());
+  }),
+              IsOk());
 }
 
 TEST(StorageConcurrencyTest, ConcurrentWritersOfTheSameBlobStoreItOnce) {
@@ -154,6 +156,24 @@ void CrashingWriter(const std::filesystem::path& dir, int report_fd, unsigned se
   }
 }
 
+// Kills and reaps a child the test did not get to reap itself (an assertion returned early).
+class ReapOnExit {
+ public:
+  explicit ReapOnExit(pid_t pid) : pid_(pid) {}
+  ~ReapOnExit() {
+    if (pid_ > 0) {
+      kill(pid_, SIGKILL);
+      waitpid(pid_, nullptr, 0);
+    }
+  }
+  ReapOnExit(const ReapOnExit&) = delete;
+  ReapOnExit& operator=(const ReapOnExit&) = delete;
+  void Reaped() { pid_ = 0; }
+
+ private:
+  pid_t pid_;
+};
+
 TEST(StorageConcurrencyTest, KilledWriterLeavesEveryReportedRowAndNoPartialBlob) {
   std::random_device seeds;
   for (int round = 0; round < 3; ++round) {
@@ -162,7 +182,8 @@ TEST(StorageConcurrencyTest, KilledWriterLeavesEveryReportedRowAndNoPartialBlob)
       ASSERT_OK_AND_ASSIGN(auto db, OpenSqliteDatabase(dir / "crash.db"));
       ASSERT_THAT(db->Write([](Connection& c) {
         return c.Execute("CREATE TABLE items (id INTEGER PRIMARY KEY, digest TEXT, size INTEGER)");
-      }), IsOk());
+      }),
+                  IsOk());
     }
     int report[2];
     ASSERT_EQ(pipe(report), 0);
@@ -174,14 +195,19 @@ TEST(StorageConcurrencyTest, KilledWriterLeavesEveryReportedRowAndNoPartialBlob)
       CrashingWriter(dir.path(), report[1], seed);
     }
     close(report[1]);
-    std::this_thread::sleep_for(std::chrono::milliseconds(100 + seed % 400));
+    ReapOnExit reap(pid);
+    // Wait for the first committed row so every round checks something, then kill at random.
+    std::set<int64_t> reported;
+    int64_t id;
+    ASSERT_EQ(read(report[0], &id, sizeof(id)), static_cast<ssize_t>(sizeof(id)));
+    reported.insert(id);
+    std::this_thread::sleep_for(std::chrono::milliseconds(seed % 300));
     ASSERT_EQ(kill(pid, SIGKILL), 0);
     int wstatus = 0;
     ASSERT_EQ(waitpid(pid, &wstatus, 0), pid);
+    reap.Reaped();
     ASSERT_TRUE(WIFSIGNALED(wstatus)) << "the writer died early with status " << wstatus;
 
-    std::set<int64_t> reported;
-    int64_t id;
     while (read(report[0], &id, sizeof(id)) == sizeof(id)) reported.insert(id);
     close(report[0]);
     SCOPED_TRACE(fmt::format("seed {}, {} rows reported", seed, reported.size()));
@@ -192,7 +218,8 @@ TEST(StorageConcurrencyTest, KilledWriterLeavesEveryReportedRowAndNoPartialBlob)
     ASSERT_THAT(db->Read([&](Connection& c) -> Status {
       SLUICE_ASSIGN_OR_RETURN(rows, c.Query("SELECT id, digest, size FROM items ORDER BY id"));
       return Status::Ok();
-    }), IsOk());
+    }),
+                IsOk());
     std::set<int64_t> stored;
     for (const Row& row : rows) {
       stored.insert(row[0].AsInt());

@@ -1,9 +1,9 @@
 #include "storage/value.h"
 
+#include <gtest/gtest.h>
+
 #include <cmath>
 #include <limits>
-
-#include <gtest/gtest.h>
 
 namespace sluice::storage {
 namespace {

@@ -47,8 +47,9 @@ TEST_F(WorkspaceTest, InitCreatesAWorkspaceThatOpens) {
   EXPECT_THAT(ReadFile(ConfigFile()), HasSubstr("server:\n  host: 127.0.0.1\n  port: 5000\n"));
 
   ASSERT_OK_AND_ASSIGN(BlobInfo blob, workspace->blobs().Put("hello"));
-  ASSERT_THAT(workspace->database().Write(
-      [](Connection& c) { return c.Execute("CREATE TABLE t (a)"); }), IsOk());
+  ASSERT_THAT(
+      workspace->database().Write([](Connection& c) { return c.Execute("CREATE TABLE t (a)"); }),
+      IsOk());
   workspace.reset();
 
   ASSERT_OK_AND_ASSIGN(workspace, Workspace::Open(Root()));
@@ -60,16 +61,16 @@ TEST_F(WorkspaceTest, InitCreatesAWorkspaceThatOpens) {
             Root() / ".sluice" / "objects" / blob.digest.substr(0, 2) / blob.digest.substr(2));
   ASSERT_OK_AND_ASSIGN(std::string hello, workspace->blobs().ReadAll(blob.digest));
   EXPECT_EQ(hello, "hello");
-  EXPECT_THAT(workspace->database().Read(
-      [](Connection& c) { return c.Query("SELECT * FROM t").status(); }), IsOk());
+  EXPECT_THAT(
+      workspace->database().Read([](Connection& c) { return c.Query("SELECT * FROM t").status(); }),
+      IsOk());
 }
 
 TEST_F(WorkspaceTest, InitTwiceIsAlreadyExists) {
   ASSERT_THAT(Workspace::Init(Root()), IsOk());
   EXPECT_THAT(Workspace::Init(Root()),
-              StatusIs(StatusCode::kAlreadyExists,
-                       "a Sluice workspace already exists in '" + Root().string() +
-                           "' (.sluice is present)"));
+              StatusIs(StatusCode::kAlreadyExists, "a Sluice workspace already exists in '" +
+                                                       Root().string() + "' (.sluice is present)"));
 }
 
 TEST_F(WorkspaceTest, OpenWithoutWorkspaceSaysToRunInit) {
@@ -115,9 +116,10 @@ TEST_F(WorkspaceTest, AMovedWorkspaceStillOpens) {
 
 TEST_F(WorkspaceTest, AbsoluteUrisAndServerSettingsAreRead) {
   const fs::path elsewhere = dir_ / "shared";
-  InitWithConfig(fmt::format("metadata: sqlite:///.sluice/sluice.db\nblobs: file://{}\n"
-                             "server: {{host: 0.0.0.0, port: 8080}}\n",
-                             elsewhere.string()));
+  InitWithConfig(
+      fmt::format("metadata: sqlite:///.sluice/sluice.db\nblobs: file://{}\n"
+                  "server: {{host: 0.0.0.0, port: 8080}}\n",
+                  elsewhere.string()));
   ASSERT_OK_AND_ASSIGN(auto workspace, Workspace::Open(Root()));
   EXPECT_EQ(workspace->config().server_host, "0.0.0.0");
   EXPECT_EQ(workspace->config().server_port, 8080);
