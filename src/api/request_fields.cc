@@ -84,7 +84,7 @@ Result<RequestFields> RequestFields::From(const http::Request& request) {
   if (body.is_discarded()) {
     // Parse again with exceptions for the position of the error.
     try {
-      (void)Json::parse(request.body);
+      Json again = Json::parse(request.body);
     } catch (const Json::parse_error& e) {
       return InvalidArgument("malformed JSON body: {}", e.what());
     }

@@ -164,14 +164,18 @@ Status AsStatus(const Result<T>& r) { return r.status(); }
 #define SLUICE_CONCAT_INNER_(a, b) a##b
 #define SLUICE_CONCAT_(a, b) SLUICE_CONCAT_INNER_(a, b)
 
-#define SLUICE_RETURN_IF_ERROR(expr)                                      \
-  do {                                                                    \
-    ::sluice::Status sluice_status_ = ::sluice::internal::AsStatus(expr); \
-    if (!sluice_status_.ok()) return sluice_status_;                      \
+// __COUNTER__ keeps the hidden names unique when the macros nest (a lambda passed to a macro
+// that itself uses them).
+#define SLUICE_RETURN_IF_ERROR(expr) \
+  SLUICE_RETURN_IF_ERROR_IMPL_(SLUICE_CONCAT_(sluice_status_, __COUNTER__), expr)
+#define SLUICE_RETURN_IF_ERROR_IMPL_(status, expr)                \
+  do {                                                            \
+    ::sluice::Status status = ::sluice::internal::AsStatus(expr); \
+    if (!status.ok()) return status;                              \
   } while (0)
 
 #define SLUICE_ASSIGN_OR_RETURN(lhs, expr) \
-  SLUICE_ASSIGN_OR_RETURN_IMPL_(SLUICE_CONCAT_(sluice_result_, __LINE__), lhs, expr)
+  SLUICE_ASSIGN_OR_RETURN_IMPL_(SLUICE_CONCAT_(sluice_result_, __COUNTER__), lhs, expr)
 #define SLUICE_ASSIGN_OR_RETURN_IMPL_(result, lhs, expr) \
   auto result = (expr);                                  \
   if (!result.ok()) return std::move(result).status();   \

@@ -36,10 +36,10 @@ class TrackingStoreTest : public ::testing::Test {
     return id.ok() ? *id : "";
   }
 
-  Run NewRun(const std::string& experiment_id, const std::string& name = "") {
+  tracking::Run NewRun(const std::string& experiment_id, const std::string& name = "") {
     auto run = store_->CreateRun({.experiment_id = experiment_id, .run_name = name});
     EXPECT_OK(run);
-    return run.ok() ? *run : Run{};
+    return run.ok() ? *run : tracking::Run{};
   }
 
   testing::TempDir dir_;
@@ -102,10 +102,10 @@ TEST_F(TrackingStoreTest, RenameExperiment) {
 
 TEST_F(TrackingStoreTest, DeleteAndRestoreExperimentTakesItsRunsAlong) {
   std::string id = NewExperiment("e");
-  Run kept_deleted = NewRun(id);
+  tracking::Run kept_deleted = NewRun(id);
   ASSERT_OK(store_->DeleteRun(kept_deleted.info.run_id));
   clock_.AdvanceMillis(1000);
-  Run run = NewRun(id);
+  tracking::Run run = NewRun(id);
   clock_.AdvanceMillis(1000);
   ASSERT_OK(store_->DeleteExperiment(id));
   EXPECT_EQ(store_->GetRun(run.info.run_id)->info.lifecycle_stage, "deleted");
@@ -129,7 +129,7 @@ TEST_F(TrackingStoreTest, ExperimentTags) {
 
 TEST_F(TrackingStoreTest, CreateRunDefaults) {
   std::string id = NewExperiment("e");
-  ASSERT_OK_AND_ASSIGN(Run run, store_->CreateRun({.experiment_id = id, .user_id = "ana"}));
+  ASSERT_OK_AND_ASSIGN(tracking::Run run, store_->CreateRun({.experiment_id = id, .user_id = "ana"}));
   EXPECT_THAT(run.info.run_id, SizeIs(32));
   EXPECT_EQ(run.info.status, "RUNNING");
   EXPECT_EQ(run.info.user_id, "ana");
@@ -141,7 +141,7 @@ TEST_F(TrackingStoreTest, CreateRunDefaults) {
 }
 
 TEST_F(TrackingStoreTest, UpdateRunAndRunNameTag) {
-  Run run = NewRun("0", "first");
+  tracking::Run run = NewRun("0", "first");
   ASSERT_OK_AND_ASSIGN(RunInfo info, store_->UpdateRun({.run_id = run.info.run_id,
                                                         .status = "FINISHED",
                                                         .end_time = 5,
@@ -156,7 +156,7 @@ TEST_F(TrackingStoreTest, UpdateRunAndRunNameTag) {
 }
 
 TEST_F(TrackingStoreTest, ParamsAreImmutable) {
-  Run run = NewRun("0");
+  tracking::Run run = NewRun("0");
   const std::string& id = run.info.run_id;
   ASSERT_OK(store_->LogParam(id, {"depth", "6"}));
   EXPECT_OK(store_->LogParam(id, {"depth", "6"}));
@@ -167,18 +167,18 @@ TEST_F(TrackingStoreTest, ParamsAreImmutable) {
   // A conflicting batch changes nothing at all.
   EXPECT_THAT(store_->LogBatch(id, {{"m", 1, 1, 0}}, {{"lr", "0.1"}, {"depth", "8"}}, {}),
               StatusIs(StatusCode::kInvalidArgument));
-  ASSERT_OK_AND_ASSIGN(Run after, store_->GetRun(id));
+  ASSERT_OK_AND_ASSIGN(tracking::Run after, store_->GetRun(id));
   EXPECT_THAT(after.params, ElementsAre(Param{"depth", "6"}));
   EXPECT_TRUE(after.metrics.empty());
 }
 
 TEST_F(TrackingStoreTest, LatestMetricIsHighestStepThenTimestamp) {
-  Run run = NewRun("0");
+  tracking::Run run = NewRun("0");
   const std::string& id = run.info.run_id;
   ASSERT_OK(store_->LogMetric(id, {"loss", 0.5, 100, 2}));
   ASSERT_OK(store_->LogMetric(id, {"loss", 0.9, 200, 1}));  // older step, newer time
   ASSERT_OK(store_->LogMetric(id, {"loss", 0.4, 150, 2}));  // same step, newer time
-  ASSERT_OK_AND_ASSIGN(Run after, store_->GetRun(id));
+  ASSERT_OK_AND_ASSIGN(tracking::Run after, store_->GetRun(id));
   ASSERT_THAT(after.metrics, SizeIs(1));
   EXPECT_EQ(after.metrics[0].value, 0.4);
   EXPECT_EQ(after.metrics[0].step, 2);
@@ -188,13 +188,13 @@ TEST_F(TrackingStoreTest, LatestMetricIsHighestStepThenTimestamp) {
 }
 
 TEST_F(TrackingStoreTest, NanAndInfinityAreKept) {
-  Run run = NewRun("0");
+  tracking::Run run = NewRun("0");
   const std::string& id = run.info.run_id;
   double inf = std::numeric_limits<double>::infinity();
   ASSERT_OK(store_->LogBatch(id,
                              {{"a", std::nan(""), 1, 0}, {"b", inf, 1, 0}, {"c", -inf, 1, 0}},
                              {}, {}));
-  ASSERT_OK_AND_ASSIGN(Run after, store_->GetRun(id));
+  ASSERT_OK_AND_ASSIGN(tracking::Run after, store_->GetRun(id));
   ASSERT_THAT(after.metrics, SizeIs(3));
   EXPECT_TRUE(std::isnan(after.metrics[0].value));
   EXPECT_EQ(after.metrics[1].value, inf);
@@ -202,14 +202,14 @@ TEST_F(TrackingStoreTest, NanAndInfinityAreKept) {
 }
 
 TEST_F(TrackingStoreTest, DuplicatePointsAreStoredOnce) {
-  Run run = NewRun("0");
+  tracking::Run run = NewRun("0");
   ASSERT_OK(store_->LogMetric(run.info.run_id, {"m", 1.5, 10, 1}));
   ASSERT_OK(store_->LogMetric(run.info.run_id, {"m", 1.5, 10, 1}));
   EXPECT_THAT(store_->GetMetricHistory(run.info.run_id, "m", 0, "")->items, SizeIs(1));
 }
 
 TEST_F(TrackingStoreTest, MetricHistoryPages) {
-  Run run = NewRun("0");
+  tracking::Run run = NewRun("0");
   std::vector<Metric> points;
   for (int i = 0; i < 25; ++i) points.push_back({"m", double(i), 1000 + i, i});
   ASSERT_OK(store_->LogBatch(run.info.run_id, points, {}, {}));
@@ -228,7 +228,7 @@ TEST_F(TrackingStoreTest, MetricHistoryPages) {
 }
 
 TEST_F(TrackingStoreTest, BatchLimitsAndKeyRules) {
-  Run run = NewRun("0");
+  tracking::Run run = NewRun("0");
   std::vector<Metric> many(1001, Metric{"m", 1, 1, 0});
   EXPECT_THAT(store_->LogBatch(run.info.run_id, many, {}, {}),
               StatusIs(StatusCode::kInvalidArgument,
@@ -244,7 +244,7 @@ TEST_F(TrackingStoreTest, BatchLimitsAndKeyRules) {
 }
 
 TEST_F(TrackingStoreTest, DeletedRunRefusesWrites) {
-  Run run = NewRun("0");
+  tracking::Run run = NewRun("0");
   ASSERT_OK(store_->DeleteRun(run.info.run_id));
   ASSERT_OK(store_->DeleteRun(run.info.run_id));  // twice is fine, as in MLflow
   EXPECT_THAT(store_->LogMetric(run.info.run_id, {"m", 1, 1, 0}),
@@ -255,21 +255,21 @@ TEST_F(TrackingStoreTest, DeletedRunRefusesWrites) {
 }
 
 TEST_F(TrackingStoreTest, DeleteTag) {
-  Run run = NewRun("0");
+  tracking::Run run = NewRun("0");
   ASSERT_OK(store_->SetTag(run.info.run_id, {"k", "v"}));
   ASSERT_OK(store_->DeleteTag(run.info.run_id, "k"));
   EXPECT_THAT(store_->DeleteTag(run.info.run_id, "k"), StatusIs(StatusCode::kNotFound));
 }
 
 TEST_F(TrackingStoreTest, InputsAreDedupedPerExperiment) {
-  Run a = NewRun("0");
-  Run b = NewRun("0");
+  tracking::Run a = NewRun("0");
+  tracking::Run b = NewRun("0");
   DatasetInput input{{{"mlflow.data.context", "training"}},
                      {"churn", "abc123", "local", "data/churn.csv", "", ""}};
   ASSERT_OK(store_->LogInputs(a.info.run_id, {input}));
   ASSERT_OK(store_->LogInputs(a.info.run_id, {input}));
   ASSERT_OK(store_->LogInputs(b.info.run_id, {input}));
-  ASSERT_OK_AND_ASSIGN(Run run, store_->GetRun(a.info.run_id));
+  ASSERT_OK_AND_ASSIGN(tracking::Run run, store_->GetRun(a.info.run_id));
   ASSERT_THAT(run.inputs, SizeIs(1));
   EXPECT_EQ(run.inputs[0].dataset.digest, "abc123");
   EXPECT_THAT(run.inputs[0].tags, ElementsAre(Tag{"mlflow.data.context", "training"}));
@@ -282,7 +282,7 @@ TEST_F(TrackingStoreTest, SearchRunsFiltersOrdersAndPages) {
   std::vector<std::string> ids;
   for (int i = 0; i < 30; ++i) {
     clock_.AdvanceMillis(1);
-    Run run = NewRun(id);
+    tracking::Run run = NewRun(id);
     ids.push_back(run.info.run_id);
     if (i % 3 != 0) ASSERT_OK(store_->LogMetric(run.info.run_id, {"auc", i / 30.0, 1, 0}));
   }
@@ -293,7 +293,7 @@ TEST_F(TrackingStoreTest, SearchRunsFiltersOrdersAndPages) {
   std::vector<double> seen;
   do {
     ASSERT_OK_AND_ASSIGN(auto page, store_->SearchRuns(req));
-    for (const Run& run : page.items) seen.push_back(run.metrics.at(0).value);
+    for (const tracking::Run& run : page.items) seen.push_back(run.metrics.at(0).value);
     req.page_token = page.next_page_token;
   } while (!req.page_token.empty());
   std::vector<double> expected;
@@ -320,10 +320,10 @@ TEST_F(TrackingStoreTest, SearchExperiments) {
 }
 
 TEST_F(TrackingStoreTest, LogModelAppendsHistory) {
-  Run run = NewRun("0");
+  tracking::Run run = NewRun("0");
   ASSERT_OK(store_->LogModel(run.info.run_id, R"({"artifact_path": "model"})"));
   ASSERT_OK(store_->LogModel(run.info.run_id, R"({"artifact_path": "model2"})"));
-  ASSERT_OK_AND_ASSIGN(Run after, store_->GetRun(run.info.run_id));
+  ASSERT_OK_AND_ASSIGN(tracking::Run after, store_->GetRun(run.info.run_id));
   std::string history;
   for (const Tag& t : after.tags) {
     if (t.key == "mlflow.log-model.history") history = t.value;
@@ -333,7 +333,7 @@ TEST_F(TrackingStoreTest, LogModelAppendsHistory) {
 }
 
 TEST_F(TrackingStoreTest, LoggedModels) {
-  Run run = NewRun("0");
+  tracking::Run run = NewRun("0");
   ASSERT_OK_AND_ASSIGN(LoggedModel m,
                        store_->CreateLoggedModel({.experiment_id = "0",
                                                   .name = "model",
@@ -344,7 +344,7 @@ TEST_F(TrackingStoreTest, LoggedModels) {
   ASSERT_OK_AND_ASSIGN(m, store_->FinalizeLoggedModel(m.model_id, "LOGGED_MODEL_READY"));
   EXPECT_EQ(m.status, "LOGGED_MODEL_READY");
   ASSERT_OK(store_->LogOutputs(run.info.run_id, {{m.model_id, 3}}));
-  ASSERT_OK_AND_ASSIGN(Run after, store_->GetRun(run.info.run_id));
+  ASSERT_OK_AND_ASSIGN(tracking::Run after, store_->GetRun(run.info.run_id));
   ASSERT_THAT(after.outputs, SizeIs(1));
   EXPECT_EQ(after.outputs[0].step, 3);
   ASSERT_OK_AND_ASSIGN(auto page, store_->SearchLoggedModels({"0"}, 10, ""));
