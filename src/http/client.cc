@@ -124,7 +124,7 @@ void Prepare(CURL* curl, const std::string& url, std::chrono::milliseconds timeo
 }
 
 Result<ClientResponse> Perform(CURL* curl, Method method, const std::string& url,
-                               ClientResponse response, const char* error_buffer) {
+                               ClientResponse& response, const char* error_buffer) {
   CURLcode code = curl_easy_perform(curl);
   if (code != CURLE_OK) {
     std::string detail = error_buffer[0] != '\0' ? error_buffer : curl_easy_strerror(code);
@@ -135,7 +135,7 @@ Result<ClientResponse> Perform(CURL* curl, Method method, const std::string& url
   long status = 0;
   curl_easy_getinfo(curl, CURLINFO_RESPONSE_CODE, &status);
   response.status = static_cast<int>(status);
-  return response;
+  return std::move(response);
 }
 
 void SetMethod(CURL* curl, Method method) {
@@ -174,7 +174,7 @@ Result<ClientResponse> Client::Send(Method method, std::string_view path_and_que
   curl_easy_setopt(curl, CURLOPT_HTTPHEADER, impl_->header_list);
   curl_easy_setopt(curl, CURLOPT_WRITEFUNCTION, OnBody);
   curl_easy_setopt(curl, CURLOPT_WRITEDATA, &response.body);
-  return Perform(curl, method, url, std::move(response), error_buffer);
+  return Perform(curl, method, url, response, error_buffer);
 }
 
 Result<ClientResponse> Client::Get(std::string_view path_and_query) {
@@ -215,7 +215,7 @@ Result<ClientResponse> Client::SendFile(Method method, std::string_view path,
   curl_easy_setopt(curl, CURLOPT_HTTPHEADER, impl_->header_list);
   curl_easy_setopt(curl, CURLOPT_WRITEFUNCTION, OnBody);
   curl_easy_setopt(curl, CURLOPT_WRITEDATA, &response.body);
-  auto result = Perform(curl, method, url, std::move(response), error_buffer);
+  auto result = Perform(curl, method, url, response, error_buffer);
   std::fclose(in);
   return result;
 }
@@ -237,7 +237,7 @@ Result<ClientResponse> Client::Download(std::string_view path, const std::filesy
   DownloadState state{curl, &to, nullptr, &response.body};
   curl_easy_setopt(curl, CURLOPT_WRITEFUNCTION, OnDownload);
   curl_easy_setopt(curl, CURLOPT_WRITEDATA, &state);
-  auto result = Perform(curl, Method::kGet, url, std::move(response), error_buffer);
+  auto result = Perform(curl, Method::kGet, url, response, error_buffer);
   bool close_failed = state.file != nullptr && std::fclose(state.file) != 0;
   if (state.write_failed || close_failed) {
     return Internal("GET {}: cannot write the download to '{}'", url, to.string());

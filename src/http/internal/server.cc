@@ -63,6 +63,7 @@ constexpr size_t kUploadChunkBytes = 1 << 20;
 // destroy our answer before the client reads it.
 constexpr auto kLingerTime = std::chrono::seconds(2);
 constexpr size_t kLingerMaxBytes = 64 << 20;
+constexpr std::uint64_t kNoLimit = std::numeric_limits<std::uint64_t>::max();
 
 // Runs fn() on the worker pool and resumes the calling coroutine on its own executor with the
 // result. fn must not throw.
@@ -211,7 +212,9 @@ asio::awaitable<void> Server::Impl::Session(IoThread* thread, tcp::socket socket
     bhttp::request_parser<bhttp::buffer_body> parser;
     parser.header_limit(static_cast<std::uint32_t>(
         std::min<size_t>(options.max_header_bytes, std::numeric_limits<std::uint32_t>::max())));
-    parser.body_limit(boost::none);  // enforced per route in HandleRequest
+    // Enforced per route in HandleRequest. Not boost::none: Beast 1.74 compares the length with
+    // the optional, and every length is greater than none.
+    parser.body_limit(kNoLimit);
     conn.idle = true;
     conn.stream.expires_after(options.idle_timeout);
     co_await bhttp::async_read_header(conn.stream, buffer, parser,
@@ -277,9 +280,11 @@ asio::awaitable<Server::Impl::After> Server::Impl::HandleRequest(
       version >= 11 && internal::EqualsIgnoreCase(Std(message[bhttp::field::expect]), "100-continue");
 
   // Answers without reading the body, then closes (a body left unread cannot be skipped).
-  auto refuse = [&](Response response) -> asio::awaitable<After> {
-    co_await Write(conn, std::move(response), version, !has_body && client_keep_alive, head);
-    co_return has_body ? After::kCloseUnread : (client_keep_alive ? After::kKeepAlive : After::kClose);
+  // A malformed request (`close`) also ends the connection: the client is confused.
+  auto refuse = [&](Response response, bool close = false) -> asio::awaitable<After> {
+    const bool keep = !has_body && !close && client_keep_alive;
+    co_await Write(conn, std::move(response), version, keep, head);
+    co_return has_body ? After::kCloseUnread : (keep ? After::kKeepAlive : After::kClose);
   };
   auto send_continue = [&]() -> asio::awaitable<bool> {
     if (!expect_continue) co_return true;
@@ -318,7 +323,7 @@ asio::awaitable<Server::Impl::After> Server::Impl::HandleRequest(
   };
 
   if (Status parsed = internal::ParseTarget(Std(message.target()), &request); !parsed.ok()) {
-    co_return co_await refuse(router->Error(400, parsed.message()));
+    co_return co_await refuse(router->Error(400, parsed.message()), /*close=*/true);
   }
   Router::Match match = router->Find(request.method, request.path);
   request.path_params = std::move(match.path_params);
@@ -376,7 +381,7 @@ asio::awaitable<Server::Impl::After> Server::Impl::HandleRequest(
         drop_sink();
         co_return After::kClose;
       }
-      parser.body_limit(limit > 0 ? boost::optional<std::uint64_t>(limit) : boost::none);
+      parser.body_limit(limit > 0 ? std::uint64_t{limit} : kNoLimit);
       std::unique_ptr<char[]> chunk(new char[kUploadChunkBytes]);
       size_t filled = 0;
       error_code ec;
@@ -391,7 +396,8 @@ asio::awaitable<Server::Impl::After> Server::Impl::HandleRequest(
           drop_sink();
           if (ec == bhttp::error::body_limit) co_return co_await refuse(too_large(limit));
           if (IsHttpError(ec) && ec != bhttp::error::partial_message) {
-            co_return co_await refuse(router->Error(400, "malformed request body: " + ec.message()));
+            co_return co_await refuse(
+                router->Error(400, "malformed request body: " + ec.message()), /*close=*/true);
           }
           co_return After::kClose;
         }
@@ -447,7 +453,7 @@ asio::awaitable<Server::Impl::After> Server::Impl::HandleRequest(
     int result = co_await read_body(request.body, options.max_body_bytes);
     if (result < 0) co_return After::kClose;
     if (result == 413) co_return co_await refuse(too_large(options.max_body_bytes));
-    if (result > 0) co_return co_await refuse(router->Error(400, "malformed request body"));
+    if (result > 0) co_return co_await refuse(router->Error(400, "malformed request body"), /*close=*/true);
   }
   const Router::Handler& handler = *match.handler;
   Response response = co_await RunOnWorker<Response>(*workers, [&]() -> Response {
