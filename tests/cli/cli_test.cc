@@ -1,0 +1,226 @@
+// The `sluice` binary as a user runs it: exit codes, output, --json, --help.
+#include <signal.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cstdio>
+#include <cstdlib>
+#include <fstream>
+#include <sstream>
+
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+#include <nlohmann/json.hpp>
+
+#include "base/clock.h"
+#include "http/client.h"
+#include "storage/workspace.h"
+#include "testing/status_matchers.h"
+#include "testing/temp_dir.h"
+#include "tracking/tracking_store.h"
+
+namespace sluice::cli {
+namespace {
+
+using ::testing::HasSubstr;
+using ::testing::Not;
+
+struct Outcome {
+  int exit_code = -1;
+  std::string out;
+  std::string err;
+};
+
+std::string Binary() {
+  const char* path = std::getenv("SLUICE_BINARY");
+  return path != nullptr ? path : "sluice";
+}
+
+std::string Quote(const std::string& s) {
+  std::string q = "'";
+  for (char c : s) q += c == '\'' ? std::string("'\\''") : std::string(1, c);
+  return q + "'";
+}
+
+class CliTest : public ::testing::Test {
+ protected:
+  Outcome Sluice(const std::vector<std::string>& args) {
+    std::string command = "cd " + Quote(dir_.path().string()) + " && " + Quote(Binary());
+    for (const std::string& a : args) command += " " + Quote(a);
+    command += " > " + Quote((dir_ / "out").string()) + " 2> " + Quote((dir_ / "err").string());
+    int status = std::system(command.c_str());
+    Outcome o;
+    o.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+    o.out = testing::ReadFile(dir_ / "out");
+    o.err = testing::ReadFile(dir_ / "err");
+    return o;
+  }
+
+  testing::TempDir dir_;
+};
+
+TEST_F(CliTest, InitCreatesTheWorkspaceOnce) {
+  Outcome first = Sluice({"init", "--json"});
+  ASSERT_EQ(first.exit_code, 0) << first.err;
+  auto json = nlohmann::json::parse(first.out);
+  EXPECT_EQ(json["schema"]["tracking"], 1);
+  EXPECT_TRUE(std::filesystem::exists(dir_ / ".sluice/sluice.db"));
+  EXPECT_TRUE(std::filesystem::exists(dir_ / ".sluice/config.yaml"));
+  EXPECT_TRUE(std::filesystem::is_directory(dir_ / ".sluice/objects"));
+
+  Outcome second = Sluice({"init"});
+  EXPECT_EQ(second.exit_code, 4);
+  EXPECT_THAT(second.err, HasSubstr("error: "));
+}
+
+TEST_F(CliTest, WithoutWorkspaceSaysToInit) {
+  Outcome o = Sluice({"experiments", "list"});
+  EXPECT_EQ(o.exit_code, 3);
+  EXPECT_THAT(o.err, HasSubstr("sluice init"));
+}
+
+TEST_F(CliTest, ExperimentsLifecycle) {
+  ASSERT_EQ(Sluice({"init"}).exit_code, 0);
+  Outcome created = Sluice({"experiments", "create", "churn", "--tag", "team=risk", "--json"});
+  ASSERT_EQ(created.exit_code, 0) << created.err;
+  EXPECT_EQ(nlohmann::json::parse(created.out)["experiment_id"], "1");
+
+  Outcome again = Sluice({"experiments", "create", "churn"});
+  EXPECT_EQ(again.exit_code, 4);
+  EXPECT_THAT(again.err, HasSubstr("experiment 'churn' already exists"));
+
+  Outcome bad_tag = Sluice({"experiments", "create", "x", "--tag", "novalue"});
+  EXPECT_EQ(bad_tag.exit_code, 2);
+  EXPECT_THAT(bad_tag.err, HasSubstr("expected KEY=VALUE"));
+
+  Outcome list = Sluice({"experiments", "list"});
+  ASSERT_EQ(list.exit_code, 0);
+  EXPECT_THAT(list.out, HasSubstr("churn"));
+  EXPECT_THAT(list.out, HasSubstr("Default"));
+
+  Outcome show = Sluice({"experiments", "show", "churn", "--json"});
+  ASSERT_EQ(show.exit_code, 0);
+  auto experiment = nlohmann::json::parse(show.out)["experiment"];
+  EXPECT_EQ(experiment["tags"][0]["value"], "risk");
+
+  ASSERT_EQ(Sluice({"experiments", "rename", "churn", "churn2"}).exit_code, 0);
+  ASSERT_EQ(Sluice({"experiments", "delete", "churn2"}).exit_code, 0);
+  Outcome active = Sluice({"experiments", "list", "--json"});
+  EXPECT_THAT(active.out, Not(HasSubstr("churn2")));
+  Outcome deleted = Sluice({"experiments", "list", "--view", "deleted", "--json"});
+  EXPECT_THAT(deleted.out, HasSubstr("churn2"));
+  ASSERT_EQ(Sluice({"experiments", "restore", "1"}).exit_code, 0);
+  EXPECT_EQ(Sluice({"experiments", "show", "nope"}).exit_code, 3);
+}
+
+TEST_F(CliTest, RunsListShowCompare) {
+  ASSERT_EQ(Sluice({"init"}).exit_code, 0);
+  std::vector<std::string> ids;
+  {
+    ASSERT_OK_AND_ASSIGN(auto ws, storage::Workspace::Open(dir_.path()));
+    ASSERT_OK_AND_ASSIGN(auto store, tracking::TrackingStore::Open(ws->database(),
+                                                                   SystemClock::Get()));
+    ASSERT_OK_AND_ASSIGN(std::string exp, store->CreateExperiment({.name = "churn"}));
+    for (int depth : {4, 6, 8}) {
+      ASSERT_OK_AND_ASSIGN(tracking::Run run,
+                           store->CreateRun({.experiment_id = exp,
+                                             .run_name = "depth-" + std::to_string(depth)}));
+      ASSERT_OK(store->LogBatch(run.info.run_id, {{"auc", 0.8 + depth / 100.0, 1, 0}},
+                                {{"depth", std::to_string(depth)}, {"eta", "0.1"}}, {}));
+      ids.push_back(run.info.run_id);
+    }
+  }
+  Outcome list = Sluice({"runs", "list", "-e", "churn", "--filter", "metrics.auc > 0.85",
+                         "--order-by", "metrics.auc DESC", "--json"});
+  ASSERT_EQ(list.exit_code, 0) << list.err;
+  auto runs = nlohmann::json::parse(list.out)["runs"];
+  ASSERT_EQ(runs.size(), 2u);
+  EXPECT_EQ(runs[0]["info"]["run_name"], "depth-8");
+  EXPECT_EQ(runs[1]["info"]["run_name"], "depth-6");
+
+  Outcome table = Sluice({"runs", "list", "-e", "churn", "--order-by", "metrics.auc"});
+  ASSERT_EQ(table.exit_code, 0);
+  EXPECT_LT(table.out.find("depth-4"), table.out.find("depth-8"));
+  EXPECT_THAT(table.out, HasSubstr("auc"));
+
+  Outcome bad = Sluice({"runs", "list", "-e", "churn", "--filter", "metrics.auc >"});
+  EXPECT_EQ(bad.exit_code, 2);
+  EXPECT_THAT(bad.err, HasSubstr("filter"));
+
+  Outcome show = Sluice({"runs", "show", ids[0]});
+  ASSERT_EQ(show.exit_code, 0);
+  EXPECT_THAT(show.out, HasSubstr("depth-4"));
+  EXPECT_THAT(show.out, HasSubstr("0.84"));
+
+  Outcome compare = Sluice({"runs", "compare", ids[0], ids[1]});
+  ASSERT_EQ(compare.exit_code, 0) << compare.err;
+  // depth differs, eta does not.
+  EXPECT_THAT(compare.out, HasSubstr("*  param depth"));
+  EXPECT_THAT(compare.out, HasSubstr("   param eta"));
+  EXPECT_EQ(Sluice({"runs", "compare", ids[0]}).exit_code, 2);
+  EXPECT_EQ(Sluice({"runs", "show", "0123"}).exit_code, 3);
+}
+
+TEST_F(CliTest, EveryCommandHasHelpWithJson) {
+  for (std::vector<std::string> command :
+       std::vector<std::vector<std::string>>{{"init"},
+                                             {"server"},
+                                             {"experiments", "create"},
+                                             {"experiments", "list"},
+                                             {"experiments", "show"},
+                                             {"experiments", "rename"},
+                                             {"experiments", "delete"},
+                                             {"experiments", "restore"},
+                                             {"runs", "list"},
+                                             {"runs", "show"},
+                                             {"runs", "compare"},
+                                             {"runs", "delete"},
+                                             {"runs", "restore"}}) {
+    command.push_back("--help");
+    Outcome o = Sluice(command);
+    EXPECT_EQ(o.exit_code, 0) << command[0];
+    EXPECT_THAT(o.out, HasSubstr("--json")) << command[0] << " " << command[1];
+  }
+  EXPECT_EQ(Sluice({"no-such-command"}).exit_code, 2);
+}
+
+TEST_F(CliTest, ServerServesAndStopsOnSigterm) {
+  ASSERT_EQ(Sluice({"init"}).exit_code, 0);
+  std::filesystem::path out = dir_ / "server.out";
+  pid_t pid = fork();
+  ASSERT_GE(pid, 0);
+  if (pid == 0) {
+    std::freopen(out.c_str(), "w", stdout);
+    std::string binary = Binary();
+    std::string workspace = dir_.path().string();
+    execl(binary.c_str(), binary.c_str(), "server", "--workspace", workspace.c_str(), "--port",
+          "0", "--json", static_cast<char*>(nullptr));
+    _exit(127);
+  }
+  std::string line;
+  for (int i = 0; i < 200 && line.empty(); ++i) {
+    std::ifstream in(out);
+    std::getline(in, line);
+    if (line.empty()) usleep(50'000);
+  }
+  ASSERT_FALSE(line.empty()) << "the server printed nothing";
+  auto started = nlohmann::json::parse(line);
+  http::Client client(started["url"].get<std::string>());
+  ASSERT_OK_AND_ASSIGN(auto health, client.Get("/health"));
+  EXPECT_EQ(health.status, 200);
+  EXPECT_EQ(health.body, "OK");
+  kill(pid, SIGTERM);
+  int status = 0;
+  ASSERT_EQ(waitpid(pid, &status, 0), pid);
+  EXPECT_TRUE(WIFEXITED(status));
+  EXPECT_EQ(WEXITSTATUS(status), 0);
+}
+
+TEST_F(CliTest, ServerOnATakenPortFails) {
+  ASSERT_EQ(Sluice({"init"}).exit_code, 0);
+  Outcome o = Sluice({"server", "--port", "70000"});
+  EXPECT_EQ(o.exit_code, 2);
+}
+
+}  // namespace
+}  // namespace sluice::cli
