@@ -216,7 +216,7 @@ TEST_F(CliTest, ServerServesAndStopsOnSigterm) {
   EXPECT_EQ(WEXITSTATUS(status), 0);
 }
 
-TEST_F(CliTest, ServerOnATakenPortFails) {
+TEST_F(CliTest, ServerRefusesAPortOutOfRange) {
   ASSERT_EQ(Sluice({"init"}).exit_code, 0);
   Outcome o = Sluice({"server", "--port", "70000"});
   EXPECT_EQ(o.exit_code, 2);
