@@ -65,12 +65,17 @@ Response DefaultErrorResponse(int status, std::string_view message) {
 Router::Router() = default;
 
 void Router::Add(Method method, std::string pattern, Handler handler) {
-  Route route{method, std::move(pattern), {}, std::move(handler), nullptr};
+  Route route{method, std::move(pattern), {}, std::move(handler), nullptr, false};
+  AddRoute(std::move(route));
+}
+
+void Router::AddNonBlocking(Method method, std::string pattern, Handler handler) {
+  Route route{method, std::move(pattern), {}, std::move(handler), nullptr, /*non_blocking=*/true};
   AddRoute(std::move(route));
 }
 
 void Router::AddStreaming(Method method, std::string pattern, StreamingHandler handler) {
-  Route route{method, std::move(pattern), {}, nullptr, std::move(handler)};
+  Route route{method, std::move(pattern), {}, nullptr, std::move(handler), false};
   AddRoute(std::move(route));
 }
 
@@ -143,6 +148,7 @@ Router::Match Router::Find(Method method, std::string_view path) const {
       match.kind = Match::Kind::kFound;
       match.handler = route.handler ? &route.handler : nullptr;
       match.streaming = route.streaming ? &route.streaming : nullptr;
+      match.non_blocking = route.non_blocking;
       match.path_params = std::move(params);
       return match;
     }
@@ -157,6 +163,7 @@ Router::Match Router::Find(Method method, std::string_view path) const {
   if (get_route != nullptr) {
     match.kind = Match::Kind::kFound;
     match.handler = &get_route->handler;
+    match.non_blocking = get_route->non_blocking;
     match.path_params = std::move(get_params);
     match.allowed.clear();
     return match;

@@ -424,6 +424,32 @@ TEST_F(ServerTest, HandlerExceptionIs500AndTheServerLivesOn) {
   EXPECT_EQ(r.body, "ok");
 }
 
+TEST_F(ServerTest, NonBlockingRoutesRunOnTheIoThread) {
+  std::atomic<std::thread::id> io_thread;
+  router_->AddNonBlocking(Method::kGet, "/inline", [&](const Request& r) {
+    io_thread.store(std::this_thread::get_id());
+    return Response::Text(200, std::string(r.method_name));
+  });
+  router_->AddNonBlocking(Method::kGet, "/throws", [](const Request&) -> Response {
+    throw std::runtime_error("inline boom");
+  });
+  router_->Add(Method::kGet, "/pooled", [&](const Request&) {
+    return Response::Text(200, io_thread.load() == std::this_thread::get_id() ? "same" : "other");
+  });
+  ServerOptions options;
+  options.io_threads = 1;
+  StartServer(options);
+  Client client = NewClient();
+  ASSERT_OK_AND_ASSIGN(ClientResponse r, client.Get("/inline"));
+  EXPECT_EQ(r.body, "GET");
+  ASSERT_OK_AND_ASSIGN(r, client.Send(Method::kHead, "/inline"));
+  EXPECT_EQ(r.Header("Content-Length"), "4");
+  ASSERT_OK_AND_ASSIGN(r, client.Get("/pooled"));
+  EXPECT_EQ(r.body, "other");
+  ASSERT_OK_AND_ASSIGN(r, client.Get("/throws"));
+  EXPECT_EQ(r.status, 500);
+}
+
 TEST_F(ServerTest, SlowHandlerDoesNotBlockOthers) {
   std::promise<void> release;
   std::shared_future<void> released = release.get_future().share();

@@ -456,7 +456,7 @@ asio::awaitable<Server::Impl::After> Server::Impl::HandleRequest(
     if (result > 0) co_return co_await refuse(router->Error(400, "malformed request body"), /*close=*/true);
   }
   const Router::Handler& handler = *match.handler;
-  Response response = co_await RunOnWorker<Response>(*workers, [&]() -> Response {
+  auto call_handler = [&]() -> Response {
     try {
       return handler(request);
     } catch (const std::exception& e) {
@@ -467,7 +467,14 @@ asio::awaitable<Server::Impl::After> Server::Impl::HandleRequest(
                    request.path.c_str());
     }
     return router->Error(500, "internal error in the request handler");
-  });
+  };
+  // An if, not ?: — GCC 12 destroys temporaries twice around a co_await inside ?:.
+  Response response;
+  if (match.non_blocking) {
+    response = call_handler();
+  } else {
+    response = co_await RunOnWorker<Response>(*workers, call_handler);
+  }
   bool ok = co_await Write(conn, std::move(response), version, client_keep_alive, head);
   co_return ok && client_keep_alive ? After::kKeepAlive : After::kClose;
 }
