@@ -1,9 +1,9 @@
 #include "http/client.h"
 
+#include <curl/curl.h>
+
 #include <cstdio>
 #include <mutex>
-
-#include <curl/curl.h>
 
 #include "http/internal/url.h"
 
@@ -25,7 +25,8 @@ size_t OnHeader(char* data, size_t size, size_t count, void* user) {
     response->headers.clear();
   } else if (size_t colon = line.find(':'); colon != std::string_view::npos) {
     std::string_view value = line.substr(colon + 1);
-    while (!value.empty() && (value.front() == ' ' || value.front() == '\t')) value.remove_prefix(1);
+    while (!value.empty() && (value.front() == ' ' || value.front() == '\t'))
+      value.remove_prefix(1);
     response->headers.emplace_back(std::string(line.substr(0, colon)), std::string(value));
   }
   return size * count;
@@ -94,7 +95,8 @@ struct Client::Impl {
   }
   void AddHeader(std::string_view name, std::string_view value) {
     // "Name;" sends an empty header; "Name:" would remove curl's own header instead.
-    std::string line = value.empty() ? fmt::format("{};", name) : fmt::format("{}: {}", name, value);
+    std::string line =
+        value.empty() ? fmt::format("{};", name) : fmt::format("{}: {}", name, value);
     header_list = curl_slist_append(header_list, line.c_str());
   }
 };
@@ -129,7 +131,8 @@ Result<ClientResponse> Perform(CURL* curl, Method method, const std::string& url
   if (code != CURLE_OK) {
     std::string detail = error_buffer[0] != '\0' ? error_buffer : curl_easy_strerror(code);
     std::string what = fmt::format("{} {}: {}", MethodName(method), url, detail);
-    if (code == CURLE_OPERATION_TIMEDOUT) return MakeError(StatusCode::kDeadlineExceeded, "{}", what);
+    if (code == CURLE_OPERATION_TIMEDOUT)
+      return MakeError(StatusCode::kDeadlineExceeded, "{}", what);
     return MakeError(StatusCode::kUnavailable, "{}", what);
   }
   long status = 0;
@@ -140,9 +143,15 @@ Result<ClientResponse> Perform(CURL* curl, Method method, const std::string& url
 
 void SetMethod(CURL* curl, Method method) {
   switch (method) {
-    case Method::kGet: curl_easy_setopt(curl, CURLOPT_HTTPGET, 1L); break;
-    case Method::kHead: curl_easy_setopt(curl, CURLOPT_NOBODY, 1L); break;
-    case Method::kPost: curl_easy_setopt(curl, CURLOPT_POST, 1L); break;
+    case Method::kGet:
+      curl_easy_setopt(curl, CURLOPT_HTTPGET, 1L);
+      break;
+    case Method::kHead:
+      curl_easy_setopt(curl, CURLOPT_NOBODY, 1L);
+      break;
+    case Method::kPost:
+      curl_easy_setopt(curl, CURLOPT_POST, 1L);
+      break;
     default:
       curl_easy_setopt(curl, CURLOPT_CUSTOMREQUEST, std::string(MethodName(method)).c_str());
   }
@@ -150,9 +159,10 @@ void SetMethod(CURL* curl, Method method) {
 
 }  // namespace
 
-Result<ClientResponse> Client::Send(Method method, std::string_view path_and_query,
-                                    std::string_view body, std::string_view content_type,
-                                    const std::vector<std::pair<std::string, std::string>>& headers) {
+Result<ClientResponse> Client::Send(
+    Method method, std::string_view path_and_query, std::string_view body,
+    std::string_view content_type,
+    const std::vector<std::pair<std::string, std::string>>& headers) {
   if (impl_->curl == nullptr) return Internal("http client: curl_easy_init failed");
   impl_->Reset();
   CURL* curl = impl_->curl;

@@ -2,7 +2,7 @@
 // header for its contract; nothing here exposes the underlying libraries.
 #pragma once
 
-#include "http/client.h"   // IWYU pragma: export
-#include "http/router.h"   // IWYU pragma: export
-#include "http/server.h"   // IWYU pragma: export
-#include "http/types.h"    // IWYU pragma: export
+#include "http/client.h"  // IWYU pragma: export
+#include "http/router.h"  // IWYU pragma: export
+#include "http/server.h"  // IWYU pragma: export
+#include "http/types.h"   // IWYU pragma: export

@@ -23,17 +23,28 @@ std::vector<std::string_view> SplitPath(std::string_view path) {
 
 int HttpStatusForCode(StatusCode code) {
   switch (code) {
-    case StatusCode::kInvalidArgument: return 400;
-    case StatusCode::kFailedPrecondition: return 400;
-    case StatusCode::kOutOfRange: return 400;
-    case StatusCode::kPermissionDenied: return 403;
-    case StatusCode::kNotFound: return 404;
-    case StatusCode::kAlreadyExists: return 409;
-    case StatusCode::kResourceExhausted: return 413;
-    case StatusCode::kUnimplemented: return 501;
-    case StatusCode::kUnavailable: return 503;
-    case StatusCode::kDeadlineExceeded: return 504;
-    default: return 500;
+    case StatusCode::kInvalidArgument:
+      return 400;
+    case StatusCode::kFailedPrecondition:
+      return 400;
+    case StatusCode::kOutOfRange:
+      return 400;
+    case StatusCode::kPermissionDenied:
+      return 403;
+    case StatusCode::kNotFound:
+      return 404;
+    case StatusCode::kAlreadyExists:
+      return 409;
+    case StatusCode::kResourceExhausted:
+      return 413;
+    case StatusCode::kUnimplemented:
+      return 501;
+    case StatusCode::kUnavailable:
+      return 503;
+    case StatusCode::kDeadlineExceeded:
+      return 504;
+    default:
+      return 500;
   }
 }
 
@@ -41,25 +52,37 @@ int HttpStatusForCode(StatusCode code) {
 
 std::string_view ErrorCodeForStatus(int status) {
   switch (status) {
-    case 400: return "BAD_REQUEST";
-    case 403: return "PERMISSION_DENIED";
-    case 404: return "NOT_FOUND";
-    case 405: return "METHOD_NOT_ALLOWED";
-    case 408: return "REQUEST_TIMEOUT";
-    case 409: return "ALREADY_EXISTS";
-    case 413: return "PAYLOAD_TOO_LARGE";
-    case 431: return "HEADERS_TOO_LARGE";
-    case 501: return "NOT_IMPLEMENTED";
-    case 503: return "UNAVAILABLE";
-    case 504: return "DEADLINE_EXCEEDED";
-    default: return "INTERNAL_ERROR";
+    case 400:
+      return "BAD_REQUEST";
+    case 403:
+      return "PERMISSION_DENIED";
+    case 404:
+      return "NOT_FOUND";
+    case 405:
+      return "METHOD_NOT_ALLOWED";
+    case 408:
+      return "REQUEST_TIMEOUT";
+    case 409:
+      return "ALREADY_EXISTS";
+    case 413:
+      return "PAYLOAD_TOO_LARGE";
+    case 431:
+      return "HEADERS_TOO_LARGE";
+    case 501:
+      return "NOT_IMPLEMENTED";
+    case 503:
+      return "UNAVAILABLE";
+    case 504:
+      return "DEADLINE_EXCEEDED";
+    default:
+      return "INTERNAL_ERROR";
   }
 }
 
 Response DefaultErrorResponse(int status, std::string_view message) {
-  return Response::Json(status, fmt::format(R"({{"error_code": "{}", "message": {}}})",
-                                            ErrorCodeForStatus(status),
-                                            internal::JsonQuote(message)));
+  return Response::Json(
+      status, fmt::format(R"({{"error_code": "{}", "message": {}}})", ErrorCodeForStatus(status),
+                          internal::JsonQuote(message)));
 }
 
 Router::Router() = default;

@@ -23,10 +23,10 @@
 namespace sluice::http {
 
 struct ServerOptions {
-  std::string host = "127.0.0.1";  // an IP address to bind
-  int port = 0;                    // 0 = any free port; see Server::port()
-  int io_threads = 0;              // 0 = number of cores
-  int worker_threads = 0;          // handlers run here; 0 = max(4, 2 * cores)
+  std::string host = "127.0.0.1";       // an IP address to bind
+  int port = 0;                         // 0 = any free port; see Server::port()
+  int io_threads = 0;                   // 0 = number of cores
+  int worker_threads = 0;               // handlers run here; 0 = max(4, 2 * cores)
   size_t max_body_bytes = 64 << 20;     // buffered routes: a larger body is answered 413
   size_t max_streaming_body_bytes = 0;  // streaming routes; 0 = unlimited
   size_t max_header_bytes = 64 << 10;   // request line + headers; larger is answered 431

@@ -109,7 +109,8 @@ TEST(RouterTest, DefaultAndCustomErrors) {
   });
   EXPECT_EQ(router.Error(413, "big").body, R"({"custom": "big"})");
 
-  router.SetErrorResponder([](int, std::string_view) -> Response { throw std::runtime_error("x"); });
+  router.SetErrorResponder(
+      [](int, std::string_view) -> Response { throw std::runtime_error("x"); });
   EXPECT_EQ(router.Error(500, "m").body, R"({"error_code": "INTERNAL_ERROR", "message": "m"})");
 }
 

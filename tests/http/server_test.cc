@@ -1,13 +1,13 @@
 #include "http/server.h"
 
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
 #include <atomic>
 #include <barrier>
 #include <future>
 #include <set>
 #include <thread>
-
-#include <gmock/gmock.h>
-#include <gtest/gtest.h>
 
 #include "base/sha256.h"
 #include "http/client.h"
@@ -28,8 +28,8 @@ using namespace std::chrono_literals;
 
 // An MLflow-like error body, to prove server-made errors go through the responder.
 Response CustomError(int status, std::string_view message) {
-  return Response::Json(status, fmt::format(R"({{"error_code": "E{}", "message": "{}"}})", status,
-                                            message));
+  return Response::Json(
+      status, fmt::format(R"({{"error_code": "E{}", "message": "{}"}})", status, message));
 }
 
 class ServerTest : public ::testing::Test {
@@ -91,7 +91,8 @@ TEST_F(ServerTest, UnknownPathAndWrongMethodUseTheErrorResponder) {
 
   ASSERT_OK_AND_ASSIGN(r, client.Post("/runs/7", "{}"));
   EXPECT_EQ(r.status, 405);
-  EXPECT_EQ(r.body, R"({"error_code": "E405", "message": "method POST is not allowed for /runs/7"})");
+  EXPECT_EQ(r.body,
+            R"({"error_code": "E405", "message": "method POST is not allowed for /runs/7"})");
   EXPECT_EQ(r.Header("Allow"), "GET, HEAD, DELETE");
 
   // The connection survived both errors.
@@ -190,8 +191,9 @@ TEST_F(ServerTest, PipelinedRequestsAreAnsweredInOrder) {
   });
   StartServer();
   RawSocket socket(server_->port());
-  ASSERT_TRUE(socket.Send("GET /n/1 HTTP/1.1\r\nHost: x\r\n\r\nGET /n/2 HTTP/1.1\r\nHost: x\r\n\r\n"
-                          "GET /n/3 HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n"));
+  ASSERT_TRUE(
+      socket.Send("GET /n/1 HTTP/1.1\r\nHost: x\r\n\r\nGET /n/2 HTTP/1.1\r\nHost: x\r\n\r\n"
+                  "GET /n/3 HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n"));
   std::string reply;
   EXPECT_TRUE(socket.WaitForClose(5s, &reply));
   size_t one = reply.find("n1"), two = reply.find("n2"), three = reply.find("n3");
@@ -231,13 +233,13 @@ TEST_F(ServerTest, BodyOverTheLimitIs413WithTheResponderBody) {
 }
 
 TEST_F(ServerTest, ExpectContinueIsAnsweredBeforeTheBody) {
-  router_->Add(Method::kPut, "/put", [](const Request& r) {
-    return Response::Text(200, std::to_string(r.body.size()));
-  });
+  router_->Add(Method::kPut, "/put",
+               [](const Request& r) { return Response::Text(200, std::to_string(r.body.size())); });
   StartServer();
   RawSocket socket(server_->port());
-  ASSERT_TRUE(socket.Send("PUT /put HTTP/1.1\r\nHost: x\r\nContent-Length: 5\r\n"
-                          "Expect: 100-continue\r\n\r\n"));
+  ASSERT_TRUE(
+      socket.Send("PUT /put HTTP/1.1\r\nHost: x\r\nContent-Length: 5\r\n"
+                  "Expect: 100-continue\r\n\r\n"));
   EXPECT_EQ(socket.ReadUntil("\r\n\r\n", 5s), "HTTP/1.1 100 Continue\r\n\r\n");
   ASSERT_TRUE(socket.Send("hello"));
   std::string reply = socket.ReadUntil("\r\n\r\n5", 5s);
@@ -246,8 +248,9 @@ TEST_F(ServerTest, ExpectContinueIsAnsweredBeforeTheBody) {
   // curl waits up to 1 s for the 100 before sending a body over 1 MB; answering it avoids that.
   Client client = NewClient();
   auto start = std::chrono::steady_clock::now();
-  ASSERT_OK_AND_ASSIGN(ClientResponse r, client.Send(Method::kPut, "/put", std::string(2 << 20, 'x'),
-                                                     "text/plain", {{"Expect", "100-continue"}}));
+  ASSERT_OK_AND_ASSIGN(ClientResponse r,
+                       client.Send(Method::kPut, "/put", std::string(2 << 20, 'x'), "text/plain",
+                                   {{"Expect", "100-continue"}}));
   EXPECT_EQ(r.status, 200);
   EXPECT_EQ(r.body, std::to_string(2 << 20));
   EXPECT_LT(std::chrono::steady_clock::now() - start, 900ms);
@@ -273,7 +276,8 @@ TEST_F(ServerTest, FileResponsesStreamFromDisk) {
   for (uint32_t i = 0; i < 3'000'000; ++i) content.push_back(static_cast<char>((i * 7919u) >> 3));
   sluice::testing::WriteFile(dir / "blob.bin", content);
   router_->Add(Method::kGet, "/files/{name}", [&](const Request& r) {
-    return Response::File(dir.path() / std::string(r.PathParam("name")), "application/octet-stream");
+    return Response::File(dir.path() / std::string(r.PathParam("name")),
+                          "application/octet-stream");
   });
   StartServer();
   Client client = NewClient();
@@ -334,8 +338,8 @@ TEST_F(ServerTest, StreamingUploadReachesTheSinkInChunks) {
   const std::string expected = fmt::format("{} {}", body.size(), Sha256::HexOf(body));
 
   Client client = NewClient();
-  ASSERT_OK_AND_ASSIGN(ClientResponse r,
-                       client.Send(Method::kPut, "/upload/a/b.bin", body, "application/octet-stream"));
+  ASSERT_OK_AND_ASSIGN(ClientResponse r, client.Send(Method::kPut, "/upload/a/b.bin", body,
+                                                     "application/octet-stream"));
   EXPECT_EQ(r.status, 200);
   EXPECT_EQ(r.body, expected);
   EXPECT_LE(largest_chunk.load(), size_t{1} << 20);
@@ -347,10 +351,11 @@ TEST_F(ServerTest, StreamingUploadReachesTheSinkInChunks) {
   EXPECT_EQ(r.body, expected);
 
   // Chunked transfer encoding.
-  ASSERT_OK_AND_ASSIGN(r, client.Send(Method::kPut, "/upload/c", std::string_view(body).substr(0, 3 << 20),
-                                      "application/octet-stream",
-                                      {{"Transfer-Encoding", "chunked"}}));
-  EXPECT_EQ(r.body, fmt::format("{} {}", 3 << 20, Sha256::HexOf(std::string_view(body).substr(0, 3 << 20))));
+  ASSERT_OK_AND_ASSIGN(
+      r, client.Send(Method::kPut, "/upload/c", std::string_view(body).substr(0, 3 << 20),
+                     "application/octet-stream", {{"Transfer-Encoding", "chunked"}}));
+  EXPECT_EQ(r.body, fmt::format("{} {}", 3 << 20,
+                                Sha256::HexOf(std::string_view(body).substr(0, 3 << 20))));
 
   ASSERT_OK_AND_ASSIGN(r, client.Send(Method::kPut, "/upload/forbidden", "abc"));
   EXPECT_EQ(r.status, 403);
@@ -408,16 +413,16 @@ TEST_F(ServerTest, StreamingErrorsUseTheResponders) {
 }
 
 TEST_F(ServerTest, HandlerExceptionIs500AndTheServerLivesOn) {
-  router_->Add(Method::kGet, "/throw", [](const Request&) -> Response {
-    throw std::runtime_error("boom");
-  });
+  router_->Add(Method::kGet, "/throw",
+               [](const Request&) -> Response { throw std::runtime_error("boom"); });
   router_->Add(Method::kGet, "/throw-int", [](const Request&) -> Response { throw 42; });
   router_->Add(Method::kGet, "/ok", [](const Request&) { return Response::Text(200, "ok"); });
   StartServer();
   Client client = NewClient();
   ASSERT_OK_AND_ASSIGN(ClientResponse r, client.Get("/throw"));
   EXPECT_EQ(r.status, 500);
-  EXPECT_EQ(r.body, R"({"error_code": "E500", "message": "internal error in the request handler"})");
+  EXPECT_EQ(r.body,
+            R"({"error_code": "E500", "message": "internal error in the request handler"})");
   ASSERT_OK_AND_ASSIGN(r, client.Get("/throw-int"));
   EXPECT_EQ(r.status, 500);
   ASSERT_OK_AND_ASSIGN(r, client.Get("/ok"));
@@ -527,13 +532,14 @@ TEST_F(ServerTest, PortZeroPicksAFreePortAndBindFailureNamesTheAddress) {
   ServerOptions taken;
   taken.port = server_->port();
   auto second = Server::Start(taken, router_);
-  EXPECT_THAT(second, StatusIs(StatusCode::kUnavailable,
-                               HasSubstr(fmt::format("cannot listen on 127.0.0.1:{}: ",
-                                                     server_->port()))));
+  EXPECT_THAT(second,
+              StatusIs(StatusCode::kUnavailable,
+                       HasSubstr(fmt::format("cannot listen on 127.0.0.1:{}: ", server_->port()))));
   ServerOptions bad_host;
   bad_host.host = "not-an-ip";
-  EXPECT_THAT(Server::Start(bad_host, router_),
-              StatusIs(StatusCode::kInvalidArgument, "http server: host 'not-an-ip' is not an IP address"));
+  EXPECT_THAT(
+      Server::Start(bad_host, router_),
+      StatusIs(StatusCode::kInvalidArgument, "http server: host 'not-an-ip' is not an IP address"));
 }
 
 TEST_F(ServerTest, StopFinishesInFlightRequestsAndClosesIdleOnes) {

@@ -44,8 +44,8 @@ TEST(UrlTest, ParseTarget) {
 
 TEST(UrlTest, ParseTargetErrors) {
   Request r;
-  EXPECT_THAT(ParseTarget("/a%zz", &r),
-              StatusIs(StatusCode::kInvalidArgument, "request path '/a%zz' has a malformed %-escape"));
+  EXPECT_THAT(ParseTarget("/a%zz", &r), StatusIs(StatusCode::kInvalidArgument,
+                                                 "request path '/a%zz' has a malformed %-escape"));
   EXPECT_THAT(ParseTarget("/a?x=%g1", &r),
               StatusIs(StatusCode::kInvalidArgument, "query 'x=%g1' has a malformed %-escape"));
   EXPECT_THAT(ParseTarget("*", &r),
@@ -60,9 +60,7 @@ TEST(UrlTest, HeaderLookupIsCaseInsensitive) {
   EXPECT_EQ(r.Header("missing"), "");
 }
 
-TEST(UrlTest, JsonQuote) {
-  EXPECT_EQ(JsonQuote("a\"b\\c\n\x01"), R"("a\"b\\c\n\u0001")");
-}
+TEST(UrlTest, JsonQuote) { EXPECT_EQ(JsonQuote("a\"b\\c\n\x01"), R"("a\"b\\c\n\u0001")"); }
 
 }  // namespace
 }  // namespace sluice::http::internal

@@ -7,19 +7,10 @@
 // limits, 100-continue), reads the body, hops to the worker pool for the handler, hops back and
 // writes the response. The io threads never run user code.
 
-#include <utility>  // GCC 12 in C++20 needs it before the Asio headers.
+#include "http/server.h"
 
 #include <algorithm>
 #include <atomic>
-#include <condition_variable>
-#include <cstdio>
-#include <ctime>
-#include <limits>
-#include <exception>
-#include <list>
-#include <mutex>
-#include <thread>
-
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
 #include <boost/asio/executor_work_guard.hpp>
@@ -42,9 +33,17 @@
 #include <boost/beast/http/read.hpp>
 #include <boost/beast/http/string_body.hpp>
 #include <boost/beast/http/write.hpp>
+#include <condition_variable>
+#include <cstdio>
+#include <ctime>
+#include <exception>
+#include <limits>
+#include <list>
+#include <mutex>
+#include <thread>
+#include <utility>  // GCC 12 in C++20 needs it before the Asio headers.
 
 #include "http/internal/url.h"
-#include "http/server.h"
 
 namespace sluice::http {
 namespace {
@@ -74,9 +73,10 @@ asio::awaitable<T> RunOnWorker(asio::thread_pool& pool, F fn) {
         asio::post(pool, [handler = std::move(handler), f = std::move(f)]() mutable {
           T result = f();
           auto executor = asio::get_associated_executor(handler);
-          asio::post(executor, [handler = std::move(handler), result = std::move(result)]() mutable {
-            std::move(handler)(std::move(result));
-          });
+          asio::post(executor,
+                     [handler = std::move(handler), result = std::move(result)]() mutable {
+                       std::move(handler)(std::move(result));
+                     });
         });
       },
       asio::use_awaitable, std::move(fn));
@@ -180,20 +180,21 @@ asio::awaitable<void> Server::Impl::AcceptLoop() {
       std::lock_guard lock(mutex);
       ++connection_count;
     }
-    asio::co_spawn(thread->context, Session(thread, std::move(socket)), [this](std::exception_ptr e) {
-      if (e) {
-        try {
-          std::rethrow_exception(e);
-        } catch (const std::exception& ex) {
-          std::fprintf(stderr, "sluice http: connection failed: %s\n", ex.what());
-        } catch (...) {
-          std::fprintf(stderr, "sluice http: connection failed\n");
-        }
-      }
-      std::lock_guard lock(mutex);
-      --connection_count;
-      changed.notify_all();
-    });
+    asio::co_spawn(thread->context, Session(thread, std::move(socket)),
+                   [this](std::exception_ptr e) {
+                     if (e) {
+                       try {
+                         std::rethrow_exception(e);
+                       } catch (const std::exception& ex) {
+                         std::fprintf(stderr, "sluice http: connection failed: %s\n", ex.what());
+                       } catch (...) {
+                         std::fprintf(stderr, "sluice http: connection failed\n");
+                       }
+                     }
+                     std::lock_guard lock(mutex);
+                     --connection_count;
+                     changed.notify_all();
+                   });
   }
 }
 
@@ -277,7 +278,8 @@ asio::awaitable<Server::Impl::After> Server::Impl::HandleRequest(
   const bool has_body = !parser.is_done();
   const boost::optional<std::uint64_t> content_length = parser.content_length();
   const bool expect_continue =
-      version >= 11 && internal::EqualsIgnoreCase(Std(message[bhttp::field::expect]), "100-continue");
+      version >= 11 &&
+      internal::EqualsIgnoreCase(Std(message[bhttp::field::expect]), "100-continue");
 
   // Answers without reading the body, then closes (a body left unread cannot be skipped).
   // A malformed request (`close`) also ends the connection: the client is confused.
@@ -318,8 +320,8 @@ asio::awaitable<Server::Impl::After> Server::Impl::HandleRequest(
     co_return 0;
   };
   auto too_large = [&](size_t limit) {
-    return router->Error(413, fmt::format("the request body is larger than the limit of {} bytes",
-                                          limit));
+    return router->Error(
+        413, fmt::format("the request body is larger than the limit of {} bytes", limit));
   };
 
   if (Status parsed = internal::ParseTarget(Std(message.target()), &request); !parsed.ok()) {
@@ -329,16 +331,17 @@ asio::awaitable<Server::Impl::After> Server::Impl::HandleRequest(
   request.path_params = std::move(match.path_params);
 
   if (match.kind != Router::Match::Kind::kFound) {
-    Response response =
-        match.kind == Router::Match::Kind::kNotFound
-            ? router->Error(404, fmt::format("no route for {} {}", request.method_name, request.path))
-            : router->Error(405, fmt::format("method {} is not allowed for {}",
-                                             request.method_name, request.path));
+    Response response = match.kind == Router::Match::Kind::kNotFound
+                            ? router->Error(404, fmt::format("no route for {} {}",
+                                                             request.method_name, request.path))
+                            : router->Error(405, fmt::format("method {} is not allowed for {}",
+                                                             request.method_name, request.path));
     if (match.kind == Router::Match::Kind::kMethodNotAllowed) {
       response.headers.emplace_back("Allow", AllowHeader(match.allowed));
     }
     // Read a small body so the connection stays usable; refuse a large or expected one.
-    if (has_body && (expect_continue || !content_length || *content_length > options.max_body_bytes)) {
+    if (has_body &&
+        (expect_continue || !content_length || *content_length > options.max_body_bytes)) {
       co_return co_await refuse(std::move(response));
     }
     if (has_body) {
@@ -348,7 +351,7 @@ asio::awaitable<Server::Impl::After> Server::Impl::HandleRequest(
       if (result > 0) co_return co_await refuse(std::move(response));
     }
     bool ok = co_await Write(conn, std::move(response), version, client_keep_alive, head);
-    co_return ok && client_keep_alive ? After::kKeepAlive : After::kClose;
+    co_return ok&& client_keep_alive ? After::kKeepAlive : After::kClose;
   }
 
   if (match.streaming != nullptr) {
@@ -370,7 +373,8 @@ asio::awaitable<Server::Impl::After> Server::Impl::HandleRequest(
           }
           return router->Error(500, "internal error in the request handler");
         });
-    if (auto* refused = std::get_if<Response>(&started)) co_return co_await refuse(std::move(*refused));
+    if (auto* refused = std::get_if<Response>(&started))
+      co_return co_await refuse(std::move(*refused));
     std::unique_ptr<BodySink> sink = std::move(std::get<std::unique_ptr<BodySink>>(started));
     // Whatever happens, the sink dies on a worker: its destructor may close or delete files.
     auto drop_sink = [&] {
@@ -396,8 +400,8 @@ asio::awaitable<Server::Impl::After> Server::Impl::HandleRequest(
           drop_sink();
           if (ec == bhttp::error::body_limit) co_return co_await refuse(too_large(limit));
           if (IsHttpError(ec) && ec != bhttp::error::partial_message) {
-            co_return co_await refuse(
-                router->Error(400, "malformed request body: " + ec.message()), /*close=*/true);
+            co_return co_await refuse(router->Error(400, "malformed request body: " + ec.message()),
+                                      /*close=*/true);
           }
           co_return After::kClose;
         }
@@ -441,7 +445,7 @@ asio::awaitable<Server::Impl::After> Server::Impl::HandleRequest(
       return finished;
     });
     bool ok = co_await Write(conn, std::move(response), version, client_keep_alive, head);
-    co_return ok && client_keep_alive ? After::kKeepAlive : After::kClose;
+    co_return ok&& client_keep_alive ? After::kKeepAlive : After::kClose;
   }
 
   // An ordinary route: buffer the body, then run the handler.
@@ -453,7 +457,8 @@ asio::awaitable<Server::Impl::After> Server::Impl::HandleRequest(
     int result = co_await read_body(request.body, options.max_body_bytes);
     if (result < 0) co_return After::kClose;
     if (result == 413) co_return co_await refuse(too_large(options.max_body_bytes));
-    if (result > 0) co_return co_await refuse(router->Error(400, "malformed request body"), /*close=*/true);
+    if (result > 0)
+      co_return co_await refuse(router->Error(400, "malformed request body"), /*close=*/true);
   }
   const Router::Handler& handler = *match.handler;
   auto call_handler = [&]() -> Response {
@@ -476,7 +481,7 @@ asio::awaitable<Server::Impl::After> Server::Impl::HandleRequest(
     response = co_await RunOnWorker<Response>(*workers, call_handler);
   }
   bool ok = co_await Write(conn, std::move(response), version, client_keep_alive, head);
-  co_return ok && client_keep_alive ? After::kKeepAlive : After::kClose;
+  co_return ok&& client_keep_alive ? After::kKeepAlive : After::kClose;
 }
 
 asio::awaitable<bool> Server::Impl::Write(Connection& conn, Response response, unsigned version,
@@ -525,7 +530,8 @@ asio::awaitable<bool> Server::Impl::Write(Connection& conn, Response response, u
     if (response.status >= 200 && response.status != 204) {
       message.content_length(no_body ? 0 : response.body.size());
     }
-    co_await bhttp::async_write(conn.stream, message, asio::redirect_error(asio::use_awaitable, ec));
+    co_await bhttp::async_write(conn.stream, message,
+                                asio::redirect_error(asio::use_awaitable, ec));
     co_return !ec;
   }
   bhttp::response<bhttp::string_body> message;
@@ -611,8 +617,8 @@ Result<std::unique_ptr<Server>> Server::Start(ServerOptions options,
   }
   const int cores = std::max(1u, std::thread::hardware_concurrency());
   const int io_count = options.io_threads > 0 ? options.io_threads : cores;
-  const int worker_count = options.worker_threads > 0 ? options.worker_threads
-                                                      : std::max(4, 2 * cores);
+  const int worker_count =
+      options.worker_threads > 0 ? options.worker_threads : std::max(4, 2 * cores);
 
   auto impl = std::make_unique<Impl>();
   impl->options = options;
