@@ -56,6 +56,9 @@ Json DoubleToJson(double value) {
   return value;
 }
 
+RequestFields::RequestFields(Json json)
+    : root_(std::make_shared<const Json>(std::move(json))), json_(root_.get()) {}
+
 RequestFields RequestFields::FromJson(Json object) { return RequestFields(std::move(object)); }
 
 Result<RequestFields> RequestFields::From(const http::Request& request) {
@@ -97,8 +100,8 @@ Result<RequestFields> RequestFields::From(const http::Request& request) {
 }
 
 const Json* RequestFields::Find(std::string_view field) const {
-  auto it = json_.find(field);
-  if (it == json_.end() || it->is_null()) return nullptr;
+  auto it = json_->find(field);
+  if (it == json_->end() || it->is_null()) return nullptr;
   return &*it;
 }
 
@@ -205,7 +208,7 @@ Result<std::vector<RequestFields>> RequestFields::MessageList(std::string_view f
   if (!v->is_array()) return WrongType(field, "a list of objects", *v);
   for (const Json& item : *v) {
     if (!item.is_object()) return WrongType(field, "a list of objects", *v);
-    out.push_back(RequestFields(item));
+    out.push_back(RequestFields(root_, &item));
   }
   return out;
 }
@@ -214,7 +217,7 @@ Result<std::optional<RequestFields>> RequestFields::Message(std::string_view fie
   const Json* v = Find(field);
   if (v == nullptr) return std::optional<RequestFields>();
   if (!v->is_object()) return WrongType(field, "an object", *v);
-  return std::optional<RequestFields>(RequestFields(*v));
+  return std::optional<RequestFields>(RequestFields(root_, v));
 }
 
 }  // namespace sluice::api
