@@ -3,6 +3,9 @@
 #include <sqlite3.h>
 
 #include <algorithm>
+#include <condition_variable>
+#include <deque>
+#include <exception>
 #include <functional>
 #include <mutex>
 #include <random>
@@ -29,6 +32,10 @@ using Clock = std::chrono::steady_clock;
 // Statements are cached per connection; dynamic SQL (IN lists of varying length) must not grow
 // the cache without bound, so it is dropped wholesale past this size.
 constexpr size_t kMaxCachedStatements = 256;
+
+// The most Writes one group commit takes, so that one transaction (its undo state, the time the
+// write lock is held, the WAL it appends) stays bounded however many callers are waiting.
+constexpr size_t kMaxGroupSize = 256;
 
 // After a burst of concurrent callers the pool keeps this many connections open and closes the
 // rest; each holds a file descriptor and its statement cache.
@@ -225,9 +232,21 @@ class SqliteConnection final : public Connection {
     }
   }
 
-  Status Commit() {
-    int rc = sqlite3_exec(db_, "COMMIT", nullptr, nullptr, nullptr);
-    return rc == SQLITE_OK ? Status::Ok() : SqliteError(rc, db_, "COMMIT");
+  Status Commit() { return Run("COMMIT"); }
+
+  // Runs fixed, parameterless SQL (transaction control) outside the statement cache, leaving
+  // ChangedRows alone.
+  Status Run(const char* sql) {
+    int rc = sqlite3_exec(db_, sql, nullptr, nullptr, nullptr);
+    return rc == SQLITE_OK ? Status::Ok() : SqliteError(rc, db_, sql);
+  }
+
+  // True when deferred foreign key violations are outstanding, i.e. a COMMIT now would fail.
+  bool DeferredForeignKeyViolations() {
+    int current = 0;
+    int highwater = 0;
+    sqlite3_db_status(db_, SQLITE_DBSTATUS_DEFERRED_FKS, &current, &highwater, 0);
+    return current != 0;
   }
 
   // Some errors (SQLITE_FULL, SQLITE_IOERR, ...) roll the transaction back by themselves;
@@ -390,13 +409,51 @@ class SqliteDatabase final : public Database {
     return Status::Ok();
   }
 
+  // Group commit. Concurrent Writes queue up; the caller at the front of the queue becomes the
+  // leader, claims everything queued (up to kMaxGroupSize) and runs the callbacks one after the
+  // other in one transaction, each inside its own savepoint, then commits once: one fsync for
+  // the whole group instead of one per Write. Callers that queued while a group ran form the
+  // next group, whose leader is woken when this one ends, so leadership rotates in FIFO order
+  // and a lone writer leads at once, without waiting for company.
   Status Write(const std::function<Status(Connection&)>& fn) override {
-    return Transaction(/*write=*/true, fn);
+    if (TransactionMark::Active(this)) return NestedTransaction("Write");
+    auto request = std::make_shared<WriteRequest>(fn);
+    std::unique_lock lock(write_mu_);
+    queue_.push_back(request);
+    // Waiting in the queue is waiting for other writers, so the busy timeout bounds it as it
+    // bounds waiting for another process's lock. It also breaks the cycle of a callback that
+    // waits for a thread whose own Write is queued behind it.
+    const Clock::time_point deadline = Clock::now() + options_.busy_timeout;
+    bool timed_out = false;
+    while (request->state != WriteRequest::State::kDone && !CanLead(*request)) {
+      if (!timed_out) {
+        timed_out = request->wakeup.wait_until(lock, deadline) == std::cv_status::timeout;
+        continue;
+      }
+      if (request->state == WriteRequest::State::kRunning) {
+        // Its callback has started: only the leader can tell how it ends.
+        request->wakeup.wait(lock);
+        continue;
+      }
+      if (request->state == WriteRequest::State::kQueued) {
+        queue_.erase(std::find(queue_.begin(), queue_.end(), request));
+      } else {
+        request->state = WriteRequest::State::kAbandoned;  // claimed: the leader will skip it
+      }
+      return Unavailable(
+          "database '{}' is busy: other writers of this process held it longer than the busy "
+          "timeout ({} ms); retry, or raise the busy timeout",
+          file_.string(), options_.busy_timeout.count());
+    }
+    if (request->state != WriteRequest::State::kDone) Lead(lock);
+    Status status = std::move(request->status);
+    std::exception_ptr exception = request->exception;
+    lock.unlock();
+    if (exception) std::rethrow_exception(exception);
+    return status;
   }
 
-  Status Read(const std::function<Status(Connection&)>& fn) override {
-    return Transaction(/*write=*/false, fn);
-  }
+  Status Read(const std::function<Status(Connection&)>& fn) override { return ReadTransaction(fn); }
 
   Status Migrate(std::string_view module, std::span<const Migration> migrations) override {
     int previous = 0;
@@ -462,16 +519,172 @@ class SqliteDatabase final : public Database {
     return rows.empty() ? 0 : static_cast<int>(rows[0][0].AsInt());
   }
 
-  Status Transaction(bool write, const std::function<Status(Connection&)>& fn) {
-    if (TransactionMark::Active(this)) {
-      return FailedPrecondition(
-          "nested transaction: {} called inside another Write or Read of database '{}' on the "
-          "same thread; use the Connection of the outer callback",
-          write ? "Write" : "Read", file_.string());
+  // One caller's Write, shared by the caller and the leader of its group: a caller that gives
+  // up leaves the leader holding a live object, not a dangling pointer.
+  struct WriteRequest {
+    enum class State {
+      kQueued,     // in queue_, waiting for a leader
+      kClaimed,    // in a group, its callback not started
+      kRunning,    // the leader runs or ran its callback; the outcome is the leader's to set
+      kDone,       // status and exception are final
+      kAbandoned,  // the caller timed out while claimed; the leader must not run it
+    };
+    explicit WriteRequest(const std::function<Status(Connection&)>& f) : fn(f) {}
+    // Valid while the caller waits, that is until kDone or kAbandoned.
+    const std::function<Status(Connection&)>& fn;
+    State state = State::kQueued;  // guarded by write_mu_
+    // Written by the leader while kRunning (the caller does not read them then), read by the
+    // caller after kDone: write_mu_ orders the two.
+    Status status;
+    std::exception_ptr exception;
+    std::condition_variable wakeup;  // signalled under write_mu_
+  };
+
+  Status NestedTransaction(std::string_view what) const {
+    return FailedPrecondition(
+        "nested transaction: {} called inside another Write or Read of database '{}' on the "
+        "same thread; use the Connection of the outer callback",
+        what, file_.string());
+  }
+
+  bool CanLead(const WriteRequest& request) const {  // requires write_mu_
+    return request.state == WriteRequest::State::kQueued && !leader_active_ &&
+           queue_.front().get() == &request;
+  }
+
+  // Claims the queued requests, runs them as one group with write_mu_ released, then hands out
+  // the outcomes and wakes the next leader. Called with `lock` held on write_mu_ and returns
+  // with it held.
+  void Lead(std::unique_lock<std::mutex>& lock) {
+    leader_active_ = true;
+    std::vector<std::shared_ptr<WriteRequest>> group;
+    while (!queue_.empty() && group.size() < kMaxGroupSize) {
+      queue_.front()->state = WriteRequest::State::kClaimed;
+      group.push_back(std::move(queue_.front()));
+      queue_.pop_front();
     }
+    lock.unlock();
+    Status not_run;
+    std::exception_ptr failure;
+    try {
+      not_run = RunGroup(group);
+    } catch (...) {
+      // Not from a callback (those are caught per request): the group's fate is unknown, so
+      // every member gets the exception rather than a false OK or a wait that never ends.
+      failure = std::current_exception();
+    }
+    lock.lock();
+    for (const std::shared_ptr<WriteRequest>& member : group) {
+      if (member->state == WriteRequest::State::kAbandoned) continue;
+      if (failure) {
+        member->exception = failure;
+      } else if (member->state == WriteRequest::State::kClaimed) {
+        member->status = not_run;
+      }
+      member->state = WriteRequest::State::kDone;
+      member->wakeup.notify_one();
+    }
+    leader_active_ = false;
+    if (!queue_.empty()) queue_.front()->wakeup.notify_one();
+  }
+
+  // Moves a claimed request to kRunning; false when its caller gave up waiting.
+  bool Start(WriteRequest& request) {
+    std::lock_guard lock(write_mu_);
+    if (request.state != WriteRequest::State::kClaimed) return false;
+    request.state = WriteRequest::State::kRunning;
+    return true;
+  }
+
+  // Runs the callbacks of `group` in one transaction, or in more only when a callback's failure
+  // ends the transaction under the others (SQLITE_FULL, SQLITE_IOERR, ...). Sets the outcome of
+  // every request it runs; returns the outcome of those it could not run.
+  Status RunGroup(std::span<const std::shared_ptr<WriteRequest>> group) {
+    SLUICE_ASSIGN_OR_RETURN(std::unique_ptr<SqliteConnection> connection, Acquire());
+    // The callbacks of other callers run on this thread too: one of them calling Write or Read
+    // on this database must be refused, not wait for the lock this thread holds.
+    TransactionMark mark(this);
+    Status not_run;
+    size_t next = 0;
+    while (next < group.size()) {
+      not_run = connection->Begin(/*write=*/true, options_.busy_timeout);
+      if (!not_run.ok()) break;
+      std::vector<WriteRequest*> ran;
+      Status lost;  // why the transaction ended before its COMMIT
+      for (; next < group.size() && lost.ok(); ++next) {
+        WriteRequest& request = *group[next];
+        if (!Start(request)) continue;
+        lost = RunInSavepoint(*connection, request);
+        ran.push_back(&request);
+      }
+      Status outcome = lost.ok() ? connection->Commit()
+                                 : Unavailable(
+                                       "rolled back with the other Writes of its group commit "
+                                       "after one of them failed ({}); retry",
+                                       lost.ToString());
+      if (!outcome.ok()) {
+        connection->Rollback();
+        // A request that failed on its own keeps its own, more telling, error.
+        for (WriteRequest* request : ran) {
+          if (request->status.ok() && !request->exception) request->status = outcome;
+        }
+      }
+    }
+    Release(std::move(connection));
+    return not_run;
+  }
+
+  // Runs one request's callback inside its own savepoint, so that its failure undoes only its
+  // own changes and leaves the earlier members of the group intact. Returns OK while the
+  // transaction is still open, otherwise why it is lost.
+  static Status RunInSavepoint(SqliteConnection& connection, WriteRequest& request) {
+    if (Status status = connection.Run("SAVEPOINT sluice_write"); !status.ok()) {
+      request.status = status;
+      return connection.Idle() ? status : Status::Ok();
+    }
+    try {
+      request.status = request.fn(connection);
+    } catch (...) {
+      request.exception = std::current_exception();
+    }
+    bool ok = request.status.ok() && !request.exception;
+    if (connection.Idle()) {
+      // SQLite rolled the transaction back by itself, or the callback ran COMMIT or ROLLBACK.
+      if (ok) {
+        request.status = FailedPrecondition(
+            "the Write callback ended the transaction itself; return an error to roll back");
+      }
+      return request.status.ok() ? Internal("a Write callback threw after its transaction ended")
+                                 : request.status;
+    }
+    // Run alone, this request would fail at its COMMIT; in a group it must fail here, or its
+    // violation would fail everyone's COMMIT.
+    if (ok && connection.DeferredForeignKeyViolations()) {
+      request.status = Status(StatusCode::kFailedPrecondition,
+                              "sqlite: FOREIGN KEY constraint failed [SQL: COMMIT]");
+      ok = false;
+    }
+    // PRAGMA defer_foreign_keys lasts until the transaction ends; it must not carry over to
+    // the next request of the group.
+    Status status = connection.Run("PRAGMA defer_foreign_keys=OFF");
+    if (status.ok() && ok) {
+      status = connection.Run("RELEASE sluice_write");
+      if (!status.ok()) request.status = status;
+    } else if (status.ok()) {
+      status = connection.Run("ROLLBACK TO sluice_write");
+      if (status.ok()) status = connection.Run("RELEASE sluice_write");
+    }
+    if (!status.ok() && request.status.ok() && !request.exception) request.status = status;
+    // Changes that cannot be undone alone take the whole transaction with them.
+    return status;
+  }
+
+  // Reads are not grouped: they take no lock, so each runs at once on its own connection.
+  Status ReadTransaction(const std::function<Status(Connection&)>& fn) {
+    if (TransactionMark::Active(this)) return NestedTransaction("Read");
     TransactionMark mark(this);
     SLUICE_ASSIGN_OR_RETURN(std::unique_ptr<SqliteConnection> connection, Acquire());
-    Status status = connection->Begin(write, options_.busy_timeout);
+    Status status = connection->Begin(/*write=*/false, options_.busy_timeout);
     if (status.ok()) {
       try {
         status = fn(*connection);
@@ -510,6 +723,10 @@ class SqliteDatabase final : public Database {
   const SqliteOptions options_;
   std::mutex mu_;
   std::vector<std::unique_ptr<SqliteConnection>> idle_;  // guarded by mu_
+
+  std::mutex write_mu_;
+  std::deque<std::shared_ptr<WriteRequest>> queue_;  // guarded by write_mu_; not yet claimed
+  bool leader_active_ = false;                       // guarded by write_mu_
 };
 
 }  // namespace
