@@ -8,9 +8,10 @@
 //     return c.Execute("INSERT INTO params(run_uuid, key, value) VALUES (?, ?, ?)", {id, k, v});
 //   }));
 //
-// Thread safety: Database is thread-safe; each Write/Read call gets its own Connection for the
-// duration of the callback. A Connection is used by one thread at a time and must not escape
-// the callback.
+// Thread safety: Database is thread-safe. A callback gets a Connection for its duration only;
+// it must not keep it. Concurrent Writes may be group-committed: their callbacks then run one
+// after another on one connection, possibly on another caller's thread, so a callback must not
+// rely on thread-locals or wait for a thread that is itself inside Write.
 #pragma once
 
 #include <functional>
