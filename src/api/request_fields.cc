@@ -56,10 +56,14 @@ Json DoubleToJson(double value) {
   return value;
 }
 
-RequestFields::RequestFields(Json json)
-    : root_(std::make_shared<const Json>(std::move(json))), json_(root_.get()) {}
+RequestFields::RequestFields(Json json, bool from_query)
+    : root_(std::make_shared<const Json>(std::move(json))),
+      json_(root_.get()),
+      from_query_(from_query) {}
 
-RequestFields RequestFields::FromJson(Json object) { return RequestFields(std::move(object)); }
+RequestFields RequestFields::FromJson(Json object) {
+  return RequestFields(std::move(object), /*from_query=*/false);
+}
 
 Result<RequestFields> RequestFields::From(const http::Request& request) {
   if (request.method == http::Method::kGet || request.method == http::Method::kHead) {
@@ -74,9 +78,9 @@ Result<RequestFields> RequestFields::From(const http::Request& request) {
         slot.push_back(value);
       }
     }
-    return RequestFields(std::move(object));
+    return RequestFields(std::move(object), /*from_query=*/true);
   }
-  if (request.body.empty()) return RequestFields(Json::object());
+  if (request.body.empty()) return RequestFields(Json::object(), /*from_query=*/false);
   if (!IsJsonContentType(request.Header("Content-Type"))) {
     return InvalidArgument(
         "bad Content-Type '{}': send the request body as JSON with "
@@ -96,7 +100,7 @@ Result<RequestFields> RequestFields::From(const http::Request& request) {
   if (!body.is_object()) {
     return InvalidArgument("the request body must be a JSON object, got {}", TypeName(body));
   }
-  return RequestFields(std::move(body));
+  return RequestFields(std::move(body), /*from_query=*/false);
 }
 
 const Json* RequestFields::Find(std::string_view field) const {
@@ -110,7 +114,7 @@ bool RequestFields::Has(std::string_view field) const { return Find(field) != nu
 Result<std::optional<std::string>> RequestFields::OptionalString(std::string_view field) const {
   const Json* v = Find(field);
   if (v == nullptr) return std::optional<std::string>();
-  if (v->is_array() && v->size() == 1 && (*v)[0].is_string()) {
+  if (from_query_ && v->is_array() && v->size() == 1 && (*v)[0].is_string()) {
     return std::optional<std::string>((*v)[0].get<std::string>());
   }
   if (!v->is_string()) return WrongType(field, "a string", *v);

@@ -50,13 +50,16 @@ class RequestFields {
  private:
   RequestFields(std::shared_ptr<const Json> root, const Json* json)
       : root_(std::move(root)), json_(json) {}
-  explicit RequestFields(Json json);
+  RequestFields(Json json, bool from_query);
   const Json* Find(std::string_view field) const;
 
   // Nested messages point into the document their request parsed, instead of copying it: a
   // log-batch of 1000 metrics would otherwise copy 1000 objects.
   std::shared_ptr<const Json> root_;
   const Json* json_;  // an object; from a query string every value is a string or string array
+  // A query string cannot tell a one-element list from a scalar; a JSON body can, and there a
+  // list where a string belongs is an error.
+  bool from_query_ = false;
 };
 
 // Proto3 JSON for a double: NaN and infinities as the strings MLflow's client reads.

@@ -29,8 +29,10 @@ int ExitCodeFor(StatusCode code) {
   return 1;
 }
 
-void PrintJson(const nlohmann::json& document) {
-  std::cout << document.dump(2, ' ', false, nlohmann::json::error_handler_t::replace) << "\n";
+void PrintJson(const nlohmann::json& document, bool one_line) {
+  std::cout << document.dump(one_line ? -1 : 2, ' ', false,
+                             nlohmann::json::error_handler_t::replace)
+            << "\n";
 }
 
 int ReportError(const GlobalOptions& options, const Status& status) {

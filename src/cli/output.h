@@ -24,7 +24,8 @@ struct GlobalOptions {
 
 // Prints `status` to stderr in the chosen form and returns its exit code.
 int ReportError(const GlobalOptions& options, const Status& status);
-void PrintJson(const nlohmann::json& document);
+// Indented for people; `one_line` for output other programs read line by line.
+void PrintJson(const nlohmann::json& document, bool one_line = false);
 
 // Column-aligned text table.
 class Table {

@@ -46,7 +46,8 @@ Status RunServer(const ServerFlags& flags, const GlobalOptions& global) {
     PrintJson({{"url", url},
                {"host", options.host},
                {"port", server->port()},
-               {"workspace", session.workspace->root().string()}});
+               {"workspace", session.workspace->root().string()}},
+              /*one_line=*/true);
   } else {
     std::cout << "Sluice server on " << url << " (workspace " << session.workspace->root().string()
               << ")\n"

@@ -184,19 +184,44 @@ TEST_F(CliTest, EveryCommandHasHelpWithJson) {
   EXPECT_EQ(Sluice({"no-such-command"}).exit_code, 2);
 }
 
+// Kills and reaps a child process unless the test already did, so a failed assertion never
+// leaves a server behind (it would hold ctest's output pipe open).
+class ChildGuard {
+ public:
+  explicit ChildGuard(pid_t pid) : pid_(pid) {}
+  ~ChildGuard() {
+    if (pid_ > 0) {
+      kill(pid_, SIGKILL);
+      waitpid(pid_, nullptr, 0);
+    }
+  }
+  // SIGTERM, then the exit status; -1 when the child did not exit normally.
+  int Terminate() {
+    kill(pid_, SIGTERM);
+    int status = 0;
+    pid_t reaped = waitpid(pid_, &status, 0);
+    pid_ = -1;
+    return reaped > 0 && WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+  }
+
+ private:
+  pid_t pid_;
+};
+
 TEST_F(CliTest, ServerServesAndStopsOnSigterm) {
   ASSERT_EQ(Sluice({"init"}).exit_code, 0);
   std::filesystem::path out = dir_ / "server.out";
   pid_t pid = fork();
   ASSERT_GE(pid, 0);
   if (pid == 0) {
-    std::freopen(out.c_str(), "w", stdout);
+    if (std::freopen(out.c_str(), "w", stdout) == nullptr) _exit(126);
     std::string binary = Binary();
     std::string workspace = dir_.path().string();
     execl(binary.c_str(), binary.c_str(), "server", "--workspace", workspace.c_str(), "--port",
           "0", "--json", static_cast<char*>(nullptr));
     _exit(127);
   }
+  ChildGuard server(pid);
   std::string line;
   for (int i = 0; i < 200 && line.empty(); ++i) {
     std::ifstream in(out);
@@ -204,16 +229,13 @@ TEST_F(CliTest, ServerServesAndStopsOnSigterm) {
     if (line.empty()) usleep(50'000);
   }
   ASSERT_FALSE(line.empty()) << "the server printed nothing";
-  auto started = nlohmann::json::parse(line);
+  auto started = nlohmann::json::parse(line, nullptr, /*allow_exceptions=*/false);
+  ASSERT_TRUE(started.is_object()) << "not one line of JSON: " << line;
   http::Client client(started["url"].get<std::string>());
   ASSERT_OK_AND_ASSIGN(auto health, client.Get("/health"));
   EXPECT_EQ(health.status, 200);
   EXPECT_EQ(health.body, "OK");
-  kill(pid, SIGTERM);
-  int status = 0;
-  ASSERT_EQ(waitpid(pid, &status, 0), pid);
-  EXPECT_TRUE(WIFEXITED(status));
-  EXPECT_EQ(WEXITSTATUS(status), 0);
+  EXPECT_EQ(server.Terminate(), 0);
 }
 
 TEST_F(CliTest, ServerRefusesAPortOutOfRange) {
