@@ -33,7 +33,11 @@ struct Outcome {
 
 std::string Binary() {
   const char* path = std::getenv("SLUICE_BINARY");
-  return path != nullptr ? path : "sluice";
+  if (path == nullptr) {
+    ADD_FAILURE() << "set SLUICE_BINARY to the sluice binary (ctest does)";
+    return "sluice";
+  }
+  return path;
 }
 
 std::string Quote(const std::string& s) {
