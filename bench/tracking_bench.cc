@@ -30,7 +30,7 @@ using nlohmann::json;
 struct Options {
   std::string url = "http://127.0.0.1:5000";
   int runs = 10000;
-  int threads = 8;
+  int threads = 32;
   double seconds = 10;
   int repeats = 15;
   bool json_output = false;
@@ -155,7 +155,7 @@ Options Parse(int argc, char** argv) {
           "tracking_bench: tracking throughput and latency over MLflow's REST API\n"
           "  --url URL       server to measure (default http://127.0.0.1:5000); any MLflow server\n"
           "  --runs N        runs to create for the search experiment (default 10000)\n"
-          "  --threads N     clients creating runs (default 8)\n"
+          "  --threads N     clients creating runs (default 32)\n"
           "  --seconds S     duration of the log_batch measurement (default 10)\n"
           "  --repeats N     searches per query; the median is reported (default 15)\n"
           "  --json          print the results as JSON\n");

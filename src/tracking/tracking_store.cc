@@ -553,6 +553,11 @@ Result<Run> TrackingStore::CreateRun(const CreateRunRequest& request) {
   }
   std::string run_id = RandomHex(32);
   int64_t start = request.start_time.value_or(clock_.NowMillis());
+  std::vector<Tag> tags = request.tags;
+  if (std::none_of(tags.begin(), tags.end(), [](const Tag& t) { return t.key == kRunNameTag; })) {
+    tags.push_back({std::string(kRunNameTag), run_name});
+  }
+  Run run;
   SLUICE_RETURN_IF_ERROR(db_.Write([&](Connection& c) -> Status {
     SLUICE_ASSIGN_OR_RETURN(Experiment e, LoadExperiment(c, experiment));
     if (e.lifecycle_stage != kActive) {
@@ -565,13 +570,17 @@ Result<Run> TrackingStore::CreateRun(const CreateRunRequest& request) {
         "end_time, artifact_uri, lifecycle_stage) VALUES (?, ?, ?, ?, 'RUNNING', ?, NULL, ?, "
         "'active')",
         {run_id, experiment, run_name, request.user_id, start, artifact_uri}));
-    std::vector<Tag> tags = request.tags;
-    if (std::none_of(tags.begin(), tags.end(), [](const Tag& t) { return t.key == kRunNameTag; })) {
-      tags.push_back({std::string(kRunNameTag), run_name});
-    }
+    run.info = {run_id,     run_name,     std::to_string(experiment),
+                request.user_id, "RUNNING", start,
+                std::nullopt, artifact_uri, std::string(kActive)};
     return UpsertTags(c, run_id, tags);
   }));
-  return GetRun(run_id);
+  // A new run holds exactly what was written, so it is not read back. Tags come back sorted by
+  // key, the last value of a repeated key winning, as the upserts left them.
+  std::map<std::string, std::string> by_key;
+  for (Tag& t : tags) by_key[t.key] = std::move(t.value);
+  for (auto& [key, value] : by_key) run.tags.push_back({key, std::move(value)});
+  return run;
 }
 
 Result<Run> TrackingStore::GetRun(std::string_view run_id) {
