@@ -305,7 +305,8 @@ void MountLoggedModels(http::Router& r, TrackingStore& store) {
     SLUICE_ASSIGN_OR_RETURN(auto experiment_ids, f.StringList("experiment_ids"));
     SLUICE_ASSIGN_OR_RETURN(int64_t max_results, MaxResultsFrom(f, 100));
     SLUICE_ASSIGN_OR_RETURN(
-        auto page, store.SearchLoggedModels(experiment_ids, max_results, f.StringOr("page_token", "")));
+        auto page, store.SearchLoggedModels(experiment_ids, f.StringOr("filter", ""), max_results,
+                                            f.StringOr("page_token", "")));
     Json out = {{"models", Json::array()}};
     for (const auto& m : page.items) out["models"].push_back(ToJson(m));
     AddPage(out, page.next_page_token);

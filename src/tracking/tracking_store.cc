@@ -5,6 +5,7 @@
 #include <limits>
 #include <cmath>
 #include <map>
+#include <regex>
 #include <set>
 #include <unordered_map>
 
@@ -919,8 +920,43 @@ Status TrackingStore::LogLoggedModelParams(std::string_view model_id,
   });
 }
 
+namespace {
+
+// Appends the SQL of a logged-model filter to `where` and its values to `params`.
+Status CompileLoggedModelFilter(std::string_view filter, std::string& where,
+                                std::vector<Value>& params) {
+  static const std::regex kAnd(R"(\s+[aA][nN][dD]\s+)");
+  static const std::regex kClause(
+      R"re(^\s*(?:attributes\.)?(\w+)\s*(=|!=)\s*(?:'([^']*)'|"([^"]*)")\s*$)re");
+  std::string text(filter);
+  if (text.find_first_not_of(" \t\n") == std::string::npos) return Status();
+  for (std::sregex_token_iterator it(text.begin(), text.end(), kAnd, -1), end; it != end; ++it) {
+    std::string clause = *it;
+    std::smatch m;
+    if (!std::regex_match(clause, m, kClause)) {
+      return InvalidArgument(
+          "invalid logged model filter clause '{}': expected <attribute> = '<value>' (or !=), "
+          "clauses joined by AND",
+          clause);
+    }
+    std::string column = m[1];
+    if (column != "name" && column != "source_run_id" && column != "model_id" &&
+        column != "model_type" && column != "status") {
+      return InvalidArgument(
+          "invalid logged model filter: unknown attribute '{}'; expected name, source_run_id, "
+          "model_id, model_type or status",
+          column);
+    }
+    where += fmt::format(" AND {} {} ?", column, m[2].str());
+    params.emplace_back(m[3].matched ? m[3].str() : m[4].str());
+  }
+  return Status();
+}
+
+}  // namespace
+
 Result<Page<LoggedModel>> TrackingStore::SearchLoggedModels(
-    const std::vector<std::string>& experiment_ids, int64_t max_results,
+    const std::vector<std::string>& experiment_ids, std::string_view filter, int64_t max_results,
     std::string_view page_token) {
   SLUICE_RETURN_IF_ERROR(CheckMaxResults(max_results, kMaxSearchResults));
   int64_t offset = 0;
@@ -937,6 +973,7 @@ Result<Page<LoggedModel>> TrackingStore::SearchLoggedModels(
     }
     where += fmt::format(" AND experiment_id IN ({})", Placeholders(experiment_ids.size()));
   }
+  SLUICE_RETURN_IF_ERROR(CompileLoggedModelFilter(filter, where, params));
   params.emplace_back(max_results + 1);
   params.emplace_back(offset);
   Page<LoggedModel> page;

@@ -129,9 +129,12 @@ class TrackingStore {
   Status SetLoggedModelTags(std::string_view model_id, const std::vector<Tag>& tags);
   Status DeleteLoggedModelTag(std::string_view model_id, std::string_view key);
   Status LogLoggedModelParams(std::string_view model_id, const std::vector<Param>& params);
-  // Newest first. An empty experiment list searches every experiment.
+  // Newest first. An empty experiment list searches every experiment. `filter` is what MLflow
+  // clients send here: `<attribute> = '<value>'` or `!=` clauses joined by AND, on name,
+  // source_run_id, model_id, model_type and status (e.g. "source_run_id='ab12' AND name='model'").
   Result<Page<LoggedModel>> SearchLoggedModels(const std::vector<std::string>& experiment_ids,
-                                               int64_t max_results, std::string_view page_token);
+                                               std::string_view filter, int64_t max_results,
+                                               std::string_view page_token);
   Status LogOutputs(std::string_view run_id, const std::vector<ModelOutput>& outputs);
 
  private:

@@ -347,8 +347,18 @@ TEST_F(TrackingStoreTest, LoggedModels) {
   ASSERT_OK_AND_ASSIGN(tracking::Run after, store_->GetRun(run.info.run_id));
   ASSERT_THAT(after.outputs, SizeIs(1));
   EXPECT_EQ(after.outputs[0].step, 3);
-  ASSERT_OK_AND_ASSIGN(auto page, store_->SearchLoggedModels({"0"}, 10, ""));
+  ASSERT_OK_AND_ASSIGN(auto page, store_->SearchLoggedModels({"0"}, "", 10, ""));
   EXPECT_THAT(page.items, SizeIs(1));
+  ASSERT_OK_AND_ASSIGN(page, store_->SearchLoggedModels(
+                                 {}, "source_run_id='" + run.info.run_id + "' AND name='model'",
+                                 10, ""));
+  EXPECT_THAT(page.items, SizeIs(1));
+  ASSERT_OK_AND_ASSIGN(page, store_->SearchLoggedModels({}, "name = \"other\"", 10, ""));
+  EXPECT_THAT(page.items, SizeIs(0));
+  EXPECT_THAT(store_->SearchLoggedModels({}, "metrics.x > 1", 10, ""),
+              StatusIs(StatusCode::kInvalidArgument, HasSubstr("'metrics.x > 1'")));
+  EXPECT_THAT(store_->SearchLoggedModels({}, "color = 'red'", 10, ""),
+              StatusIs(StatusCode::kInvalidArgument, HasSubstr("unknown attribute 'color'")));
   ASSERT_OK(store_->DeleteLoggedModel(m.model_id));
   EXPECT_THAT(store_->GetLoggedModel(m.model_id), StatusIs(StatusCode::kNotFound));
 }
