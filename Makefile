@@ -4,6 +4,9 @@ BUILD_DIR ?= build
 JOBS ?= $(shell nproc)
 BUILD_TYPE ?= RelWithDebInfo
 SANITIZE ?= OFF
+# ccache hits across clones and build folders: paths are hashed relative to the checkout.
+export CCACHE_BASEDIR := $(CURDIR)
+export CCACHE_NOHASHDIR := 1
 WERROR ?= OFF
 
 .PHONY: deps configure build test test-sanitize quickstart bench format clean
