@@ -37,21 +37,31 @@ class FileDescriptor {
   int fd_;
 };
 
-Status ErrnoError(int error, std::string_view what, const fs::path& path) {
-  return MakeError(ErrnoToStatusCode(error), "{} '{}': {}", what, path.string(),
-                   std::strerror(error));
-}
-
-Status WriteAll(int fd, std::string_view contents, const fs::path& path) {
-  while (!contents.empty()) {
-    ssize_t n = ::write(fd, contents.data(), contents.size());
-    if (n < 0) {
-      if (errno == EINTR) continue;
-      return ErrnoError(errno, "cannot write", path);
-    }
-    contents.remove_prefix(static_cast<size_t>(n));
+Status Fsync(const fs::path& path, bool directory) {
+  FileDescriptor fd(
+      ::open(path.c_str(), (directory ? O_RDONLY | O_DIRECTORY : O_RDONLY) | O_CLOEXEC));
+  if (fd.get() < 0) {
+    return ErrnoError(errno, directory ? "cannot open folder" : "cannot open", path);
+  }
+  if (::fsync(fd.get()) != 0) {
+    return ErrnoError(errno, directory ? "cannot fsync folder" : "cannot fsync", path);
   }
   return Status::Ok();
+}
+
+// Reads `fd` to its end; shared by the whole-file and the streamed reads.
+Status ReadToEnd(int fd, const fs::path& file, size_t chunk_bytes,
+                 const std::function<Status(std::string_view chunk)>& consume) {
+  std::vector<char> buffer(chunk_bytes);
+  for (;;) {
+    ssize_t n = ::read(fd, buffer.data(), buffer.size());
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      return ErrnoError(errno, "cannot read", file);
+    }
+    if (n == 0) return Status::Ok();
+    SLUICE_RETURN_IF_ERROR(consume(std::string_view(buffer.data(), static_cast<size_t>(n))));
+  }
 }
 
 // Component-wise, so that "/data/root2" is not inside "/data/root".
@@ -79,10 +89,24 @@ StatusCode ErrnoToStatusCode(int error) {
   }
 }
 
-Status FsyncDirectory(const fs::path& dir) {
-  FileDescriptor fd(::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
-  if (fd.get() < 0) return ErrnoError(errno, "cannot open folder", dir);
-  if (::fsync(fd.get()) != 0) return ErrnoError(errno, "cannot fsync folder", dir);
+Status ErrnoError(int error, std::string_view what, const fs::path& path) {
+  return MakeError(ErrnoToStatusCode(error), "{} '{}': {}", what, path.string(),
+                   std::strerror(error));
+}
+
+Status FsyncDirectory(const fs::path& dir) { return Fsync(dir, /*directory=*/true); }
+
+Status FsyncFile(const fs::path& file) { return Fsync(file, /*directory=*/false); }
+
+Status WriteAll(int fd, std::string_view bytes, const fs::path& path) {
+  while (!bytes.empty()) {
+    ssize_t n = ::write(fd, bytes.data(), bytes.size());
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      return ErrnoError(errno, "cannot write", path);
+    }
+    bytes.remove_prefix(static_cast<size_t>(n));
+  }
   return Status::Ok();
 }
 
@@ -122,17 +146,20 @@ Result<std::string> ReadFileToString(const fs::path& file) {
   std::string contents;
   // The size is a hint only: files in /proc report 0, and the file may grow while we read.
   contents.reserve(static_cast<size_t>(std::max<off_t>(info.st_size, 0)));
-  std::vector<char> buffer(1 << 16);
-  for (;;) {
-    ssize_t n = ::read(fd.get(), buffer.data(), buffer.size());
-    if (n < 0) {
-      if (errno == EINTR) continue;
-      return ErrnoError(errno, "cannot read", file);
-    }
-    if (n == 0) break;
-    contents.append(buffer.data(), static_cast<size_t>(n));
-  }
+  SLUICE_RETURN_IF_ERROR(ReadToEnd(fd.get(), file, 1 << 16, [&](std::string_view chunk) {
+    contents.append(chunk);
+    return Status::Ok();
+  }));
   return contents;
+}
+
+Status ReadFileInChunks(const fs::path& file,
+                        const std::function<Status(std::string_view chunk)>& consume,
+                        size_t chunk_bytes) {
+  SLUICE_CHECK(chunk_bytes > 0);
+  FileDescriptor fd(::open(file.c_str(), O_RDONLY | O_CLOEXEC));
+  if (fd.get() < 0) return ErrnoError(errno, "cannot open", file);
+  return ReadToEnd(fd.get(), file, chunk_bytes, consume);
 }
 
 Result<fs::path> ResolveWithin(const fs::path& root, std::string_view relative) {

@@ -1,12 +1,8 @@
 #include "base/sha256.h"
 
-#include <fcntl.h>
 #include <openssl/evp.h>
-#include <unistd.h>
 
-#include <cerrno>
-#include <cstring>
-#include <vector>
+#include "base/file_util.h"
 
 namespace sluice {
 
@@ -46,25 +42,12 @@ std::string Sha256::HexOf(std::string_view bytes) {
 }
 
 Result<std::string> Sha256::HexOfFile(const std::filesystem::path& file) {
-  int fd = ::open(file.c_str(), O_RDONLY | O_CLOEXEC);
-  if (fd < 0) {
-    return MakeError(errno == ENOENT ? StatusCode::kNotFound : StatusCode::kInternal,
-                     "cannot open '{}': {}", file.string(), std::strerror(errno));
-  }
   Sha256 hasher;
-  std::vector<char> buffer(1 << 20);
-  for (;;) {
-    ssize_t n = ::read(fd, buffer.data(), buffer.size());
-    if (n < 0) {
-      if (errno == EINTR) continue;
-      int error = errno;
-      ::close(fd);
-      return Internal("cannot read '{}': {}", file.string(), std::strerror(error));
-    }
-    if (n == 0) break;
-    hasher.Update(std::string_view(buffer.data(), static_cast<size_t>(n)));
-  }
-  ::close(fd);
+  Status status = ReadFileInChunks(file, [&hasher](std::string_view chunk) {
+    hasher.Update(chunk);
+    return Status::Ok();
+  });
+  if (!status.ok()) return status;
   return hasher.FinishHex();
 }
 

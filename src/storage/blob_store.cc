@@ -1,11 +1,6 @@
 #include "storage/blob_store.h"
 
-#include <fcntl.h>
-#include <unistd.h>
-
-#include <cerrno>
-#include <cstring>
-#include <vector>
+#include "base/file_util.h"
 
 namespace sluice::storage {
 
@@ -16,34 +11,11 @@ Result<BlobInfo> BlobStore::Put(std::string_view bytes) {
 }
 
 Result<BlobInfo> BlobStore::PutFile(const std::filesystem::path& file) {
-  int fd = ::open(file.c_str(), O_RDONLY | O_CLOEXEC);
-  if (fd < 0) {
-    return MakeError(errno == ENOENT ? StatusCode::kNotFound : StatusCode::kInternal,
-                     "cannot open '{}': {}", file.string(), std::strerror(errno));
-  }
-  auto writer = NewWriter();
-  if (!writer.ok()) {
-    ::close(fd);
-    return writer.status();
-  }
-  std::vector<char> buffer(1 << 20);
-  for (;;) {
-    ssize_t n = ::read(fd, buffer.data(), buffer.size());
-    if (n < 0) {
-      if (errno == EINTR) continue;
-      int error = errno;
-      ::close(fd);
-      return Internal("cannot read '{}': {}", file.string(), std::strerror(error));
-    }
-    if (n == 0) break;
-    Status status = (*writer)->Write(std::string_view(buffer.data(), static_cast<size_t>(n)));
-    if (!status.ok()) {
-      ::close(fd);
-      return status;
-    }
-  }
-  ::close(fd);
-  return (*writer)->Commit();
+  SLUICE_ASSIGN_OR_RETURN(std::unique_ptr<BlobWriter> writer, NewWriter());
+  // A writer dropped on failure discards what it wrote, so no partial blob is left behind.
+  SLUICE_RETURN_IF_ERROR(
+      ReadFileInChunks(file, [&writer](std::string_view chunk) { return writer->Write(chunk); }));
+  return writer->Commit();
 }
 
 Result<std::string> BlobStore::ReadAll(std::string_view digest) {

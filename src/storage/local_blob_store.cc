@@ -13,6 +13,7 @@
 #include <system_error>
 #include <vector>
 
+#include "base/file_util.h"
 #include "base/sha256.h"
 
 namespace sluice::storage {
@@ -24,14 +25,6 @@ namespace fs = std::filesystem;
 constexpr size_t kWriteBufferBytes = 1 << 20;
 constexpr auto kStaleTempAge = std::chrono::hours(1);
 
-Status ErrnoError(int error, std::string_view what, const fs::path& path) {
-  StatusCode code = StatusCode::kInternal;
-  if (error == ENOENT) code = StatusCode::kNotFound;
-  if (error == EACCES || error == EPERM) code = StatusCode::kPermissionDenied;
-  if (error == ENOSPC || error == EDQUOT) code = StatusCode::kResourceExhausted;
-  return Status(code, fmt::format("cannot {} '{}': {}", what, path.string(), std::strerror(error)));
-}
-
 Status CheckDigest(std::string_view digest) {
   if (IsSha256Hex(digest)) return Status::Ok();
   // Echo a bounded prefix: the digest may come from a request and be arbitrarily long.
@@ -39,29 +32,6 @@ Status CheckDigest(std::string_view digest) {
   if (digest.size() > 80) shown += "...";
   return InvalidArgument(
       "'{}' is not a blob digest: expected 64 lowercase hex characters (SHA-256)", shown);
-}
-
-// A rename or a new file is durable only once the folder holding its name is synced.
-Status SyncDirectory(const fs::path& dir) {
-  int fd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-  if (fd < 0) return ErrnoError(errno, "open folder", dir);
-  int rc = ::fsync(fd);
-  int error = errno;
-  ::close(fd);
-  return rc == 0 ? Status::Ok() : ErrnoError(error, "fsync folder", dir);
-}
-
-Status WriteAll(int fd, const char* data, size_t size, const fs::path& path) {
-  while (size > 0) {
-    ssize_t n = ::write(fd, data, size);
-    if (n < 0) {
-      if (errno == EINTR) continue;
-      return ErrnoError(errno, "write", path);
-    }
-    data += n;
-    size -= static_cast<size_t>(n);
-  }
-  return Status::Ok();
 }
 
 bool IsHex(std::string_view text) {
@@ -89,7 +59,7 @@ class LocalBlobWriter final : public BlobWriter {
     }
     SLUICE_RETURN_IF_ERROR(Guard(Flush()));
     if (bytes.size() >= kWriteBufferBytes) {
-      return Guard(WriteAll(fd_, bytes.data(), bytes.size(), temp_));
+      return Guard(WriteAll(fd_, bytes, temp_));
     }
     buffer_.append(bytes);
     return Status::Ok();
@@ -107,27 +77,28 @@ class LocalBlobWriter final : public BlobWriter {
  private:
   Status Publish() {
     SLUICE_RETURN_IF_ERROR(Flush());
-    if (::fsync(fd_) != 0) return ErrnoError(errno, "fsync", temp_);
+    if (::fsync(fd_) != 0) return ErrnoError(errno, "cannot fsync", temp_);
     int rc = ::close(fd_);
     fd_ = -1;
-    if (rc != 0) return ErrnoError(errno, "close", temp_);
+    if (rc != 0) return ErrnoError(errno, "cannot close", temp_);
 
     info_ = BlobInfo{hasher_.FinishHex(), size_bytes_};
     const fs::path folder = root_ / info_.digest.substr(0, 2);
     const fs::path target = folder / info_.digest.substr(2);
     if (::mkdir(folder.c_str(), 0755) == 0) {
-      SLUICE_RETURN_IF_ERROR(SyncDirectory(root_));
+      SLUICE_RETURN_IF_ERROR(FsyncDirectory(root_));
     } else if (errno != EEXIST) {
-      return ErrnoError(errno, "create folder", folder);
+      return ErrnoError(errno, "cannot create folder", folder);
     }
     struct stat existing;
     if (::stat(target.c_str(), &existing) == 0) {
       // Stored already (complete: only finished files are ever renamed into place).
       return Status::Ok();
     }
-    if (::rename(temp_.c_str(), target.c_str()) != 0) return ErrnoError(errno, "publish", target);
+    if (::rename(temp_.c_str(), target.c_str()) != 0)
+      return ErrnoError(errno, "cannot publish", target);
     renamed_ = true;
-    return SyncDirectory(folder);
+    return FsyncDirectory(folder);
   }
 
   // Closes the file and removes the temporary unless it was published.
@@ -140,7 +111,7 @@ class LocalBlobWriter final : public BlobWriter {
 
   Status Flush() {
     if (buffer_.empty()) return Status::Ok();
-    Status status = WriteAll(fd_, buffer_.data(), buffer_.size(), temp_);
+    Status status = WriteAll(fd_, buffer_, temp_);
     buffer_.clear();
     return status;
   }
@@ -183,7 +154,7 @@ class LocalBlobReader final : public BlobReader {
     for (;;) {
       ssize_t n = ::read(fd_, buffer.data(), buffer.size());
       if (n >= 0) return static_cast<size_t>(n);
-      if (errno != EINTR) return ErrnoError(errno, "read", path_);
+      if (errno != EINTR) return ErrnoError(errno, "cannot read", path_);
     }
   }
 
@@ -217,7 +188,12 @@ class LocalBlobStore final : public BlobStore {
       int fd = ::open(temp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0444);
       if (fd >= 0)
         return std::unique_ptr<BlobWriter>(std::make_unique<LocalBlobWriter>(root_, temp, fd));
-      if (errno != EEXIST || attempt > 100) return ErrnoError(errno, "create temporary blob", temp);
+      if (errno != EEXIST) return ErrnoError(errno, "cannot create temporary blob", temp);
+      // Names that keep clashing are our bug, not a blob that already exists.
+      if (attempt > 100) {
+        return Internal("cannot create temporary blob '{}': {}", temp.string(),
+                        std::strerror(EEXIST));
+      }
     }
   }
 
@@ -227,13 +203,13 @@ class LocalBlobStore final : public BlobStore {
     int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
     if (fd < 0) {
       if (errno == ENOENT) return NotFound("blob {} not found in '{}'", digest, root_.string());
-      return ErrnoError(errno, "open blob", path);
+      return ErrnoError(errno, "cannot open blob", path);
     }
     struct stat st;
     if (::fstat(fd, &st) != 0) {
       int error = errno;
       ::close(fd);
-      return ErrnoError(error, "stat blob", path);
+      return ErrnoError(error, "cannot stat blob", path);
     }
     return std::unique_ptr<BlobReader>(
         std::make_unique<LocalBlobReader>(fd, static_cast<uint64_t>(st.st_size), path));
@@ -245,7 +221,7 @@ class LocalBlobStore final : public BlobStore {
     struct stat st;
     if (::stat(path.c_str(), &st) == 0) return true;
     if (errno == ENOENT) return false;
-    return ErrnoError(errno, "stat blob", path);
+    return ErrnoError(errno, "cannot stat blob", path);
   }
 
   Result<std::vector<BlobInfo>> List() override {
@@ -277,7 +253,7 @@ class LocalBlobStore final : public BlobStore {
     SLUICE_RETURN_IF_ERROR(CheckDigest(digest));
     fs::path path = PathOf(digest);
     if (::unlink(path.c_str()) != 0 && errno != ENOENT)
-      return ErrnoError(errno, "delete blob", path);
+      return ErrnoError(errno, "cannot delete blob", path);
     return Status::Ok();
   }
 

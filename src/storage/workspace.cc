@@ -5,10 +5,10 @@
 #include <yaml-cpp/yaml.h>
 
 #include <cerrno>
-#include <cstring>
 #include <random>
 #include <system_error>
 
+#include "base/file_util.h"
 #include "storage/local_blob_store.h"
 #include "storage/sqlite_database.h"
 
@@ -47,36 +47,14 @@ fs::path Resolve(std::string_view path, const fs::path& root) {
   return (p.is_absolute() ? p : root / p).lexically_normal();
 }
 
-Status ErrnoError(int error, std::string_view what, const fs::path& path) {
-  return Internal("cannot {} '{}': {}", what, path.string(), std::strerror(error));
-}
-
-Status SyncPath(const fs::path& path, bool directory) {
-  int fd = ::open(path.c_str(), (directory ? O_RDONLY | O_DIRECTORY : O_RDONLY) | O_CLOEXEC);
-  if (fd < 0) return ErrnoError(errno, "open", path);
-  int rc = ::fsync(fd);
-  int error = errno;
-  ::close(fd);
-  return rc == 0 ? Status::Ok() : ErrnoError(error, "fsync", path);
-}
-
+// Creates `file` exclusively and syncs its contents; the caller syncs the folder holding it.
 Status WriteDurably(const fs::path& file, std::string_view contents) {
   int fd = ::open(file.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
-  if (fd < 0) return ErrnoError(errno, "create", file);
-  while (!contents.empty()) {
-    ssize_t n = ::write(fd, contents.data(), contents.size());
-    if (n < 0) {
-      if (errno == EINTR) continue;
-      int error = errno;
-      ::close(fd);
-      return ErrnoError(error, "write", file);
-    }
-    contents.remove_prefix(static_cast<size_t>(n));
-  }
-  int rc = ::fsync(fd);
-  int error = errno;
+  if (fd < 0) return ErrnoError(errno, "cannot create", file);
+  Status status = WriteAll(fd, contents, file);
+  if (status.ok() && ::fsync(fd) != 0) status = ErrnoError(errno, "cannot fsync", file);
   ::close(fd);
-  return rc == 0 ? Status::Ok() : ErrnoError(error, "fsync", file);
+  return status;
 }
 
 // A scalar as text; kInvalidArgument naming `key` when it is a list or a map.
@@ -151,10 +129,10 @@ Status Populate(const fs::path& staging) {
     SLUICE_ASSIGN_OR_RETURN(auto database, OpenSqliteDatabase(staging / kDatabaseFileName));
     SLUICE_RETURN_IF_ERROR(database->Migrate("workspace", {}));
   }
-  SLUICE_RETURN_IF_ERROR(SyncPath(staging / kDatabaseFileName, /*directory=*/false));
+  SLUICE_RETURN_IF_ERROR(FsyncFile(staging / kDatabaseFileName));
   SLUICE_RETURN_IF_ERROR(WriteDurably(staging / Workspace::kConfigFileName, kDefaultConfig));
-  SLUICE_RETURN_IF_ERROR(SyncPath(staging / kObjectsDirName, /*directory=*/true));
-  return SyncPath(staging, /*directory=*/true);
+  SLUICE_RETURN_IF_ERROR(FsyncDirectory(staging / kObjectsDirName));
+  return FsyncDirectory(staging);
 }
 
 }  // namespace
@@ -237,14 +215,15 @@ Result<std::unique_ptr<Workspace>> Workspace::Init(const fs::path& dir) {
   Status status = Populate(staging);
   if (status.ok() && ::rename(staging.c_str(), final_dir.c_str()) != 0) {
     // Another Init won the race (rename onto a non-empty folder fails).
-    status = (errno == EEXIST || errno == ENOTEMPTY) ? already()
-                                                     : ErrnoError(errno, "rename to", final_dir);
+    status = (errno == EEXIST || errno == ENOTEMPTY)
+                 ? already()
+                 : ErrnoError(errno, "cannot rename to", final_dir);
   }
   if (!status.ok()) {
     fs::remove_all(staging, ec);
     return status.WithContext(fmt::format("initializing workspace in '{}'", root.string()));
   }
-  SLUICE_RETURN_IF_ERROR(SyncPath(root, /*directory=*/true));
+  SLUICE_RETURN_IF_ERROR(FsyncDirectory(root));
   return Open(root);
 }
 

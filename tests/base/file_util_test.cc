@@ -1,8 +1,10 @@
 #include "base/file_util.h"
 
+#include <fcntl.h>
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include <atomic>
 #include <string>
@@ -23,9 +25,13 @@ using ::sluice::testing::ReadFile;
 using ::sluice::testing::StatusIs;
 using ::sluice::testing::TempDir;
 using ::sluice::testing::WriteFile;
+using ::testing::AllOf;
 using ::testing::AnyOf;
 using ::testing::ElementsAre;
+using ::testing::Ge;
 using ::testing::HasSubstr;
+using ::testing::IsEmpty;
+using ::testing::Le;
 using ::testing::MatchesRegex;
 using ::testing::StartsWith;
 
@@ -119,6 +125,90 @@ TEST(ReadFileToStringTest, ErrorsNameThePath) {
                        "cannot read '" + dir.path().string() + "': it is a folder, not a file"));
 }
 
+// Every chunk ReadFileInChunks hands over, in order.
+Result<std::vector<std::string>> Chunks(const fs::path& file, size_t chunk_bytes) {
+  std::vector<std::string> chunks;
+  SLUICE_RETURN_IF_ERROR(ReadFileInChunks(
+      file,
+      [&chunks](std::string_view chunk) {
+        chunks.emplace_back(chunk);
+        return Status::Ok();
+      },
+      chunk_bytes));
+  return chunks;
+}
+
+TEST(ReadFileInChunksTest, ChunksConcatenateToTheFile) {
+  TempDir dir;
+  std::string contents;
+  for (int i = 0; i < 100'000; ++i) contents += static_cast<char>(i % 251);
+  WriteFile(dir / "data", contents);
+
+  ASSERT_OK_AND_ASSIGN(std::vector<std::string> whole, Chunks(dir / "data", 1 << 20));
+  EXPECT_THAT(whole, ElementsAre(contents));
+
+  // 7 does not divide the size, so the last chunk is short; none is empty or too long.
+  ASSERT_OK_AND_ASSIGN(std::vector<std::string> small, Chunks(dir / "data", 7));
+  std::string joined;
+  for (const std::string& chunk : small) {
+    EXPECT_THAT(chunk.size(), AllOf(Ge(1u), Le(7u)));
+    joined += chunk;
+  }
+  EXPECT_EQ(joined, contents);
+  EXPECT_EQ(small.back().size(), contents.size() % 7);
+
+  WriteFile(dir / "empty", "");
+  ASSERT_OK_AND_ASSIGN(std::vector<std::string> none, Chunks(dir / "empty", 7));
+  EXPECT_THAT(none, IsEmpty());
+}
+
+TEST(ReadFileInChunksTest, AConsumerErrorStopsTheReadAndIsReturned) {
+  TempDir dir;
+  WriteFile(dir / "data", std::string(100, 'x'));
+  int calls = 0;
+  Status status = ReadFileInChunks(
+      dir / "data",
+      [&calls](std::string_view) {
+        return ++calls == 3 ? DataLoss("disk full of chunks") : Status::Ok();
+      },
+      10);
+  EXPECT_THAT(status, StatusIs(StatusCode::kDataLoss, "disk full of chunks"));
+  EXPECT_EQ(calls, 3);
+}
+
+TEST(ReadFileInChunksTest, MissingFileIsNotFoundNamingThePath) {
+  TempDir dir;
+  EXPECT_THAT(Chunks(dir / "missing", 7),
+              StatusIs(StatusCode::kNotFound, "cannot open '" + (dir / "missing").string() +
+                                                  "': No such file or directory"));
+}
+
+TEST(FsyncFileTest, WorksOnFilesAndNamesMissingOnes) {
+  TempDir dir;
+  WriteFile(dir / "f", "x");
+  EXPECT_THAT(FsyncFile(dir / "f"), IsOk());
+  EXPECT_THAT(FsyncFile(dir / "nope"),
+              StatusIs(StatusCode::kNotFound,
+                       "cannot open '" + (dir / "nope").string() + "': No such file or directory"));
+}
+
+TEST(WriteAllTest, WritesEverythingAndNamesThePathOnFailure) {
+  TempDir dir;
+  const std::string contents(3 << 20, 'w');
+  int fd = ::open((dir / "f").c_str(), O_WRONLY | O_CREAT | O_CLOEXEC, 0644);
+  ASSERT_GE(fd, 0);
+  EXPECT_THAT(WriteAll(fd, contents, dir / "f"), IsOk());
+  ::close(fd);
+  EXPECT_EQ(ReadFile(dir / "f"), contents);
+
+  fd = ::open((dir / "f").c_str(), O_RDONLY | O_CLOEXEC);  // writes fail with EBADF
+  ASSERT_GE(fd, 0);
+  EXPECT_THAT(WriteAll(fd, "x", dir / "f"),
+              StatusIs(StatusCode::kInternal,
+                       "cannot write '" + (dir / "f").string() + "': Bad file descriptor"));
+  ::close(fd);
+}
+
 class ResolveWithinTest : public ::testing::Test {
  protected:
   ResolveWithinTest() : root_(dir_ / "root") {
@@ -210,6 +300,11 @@ TEST_F(ResolveWithinTest, RootReachedThroughASymlinkWorks) {
   EXPECT_EQ(p, dir_ / "root-link" / "inner" / "b");
   ASSERT_OK_AND_ASSIGN(fs::path missing_root, ResolveWithin(dir_ / "not-created", "x/y"));
   EXPECT_EQ(missing_root, dir_ / "not-created" / "x" / "y");
+}
+
+TEST(ErrnoErrorTest, CombinesCodeWhatPathAndReason) {
+  EXPECT_THAT(ErrnoError(EACCES, "cannot open", "/data/f"),
+              StatusIs(StatusCode::kPermissionDenied, "cannot open '/data/f': Permission denied"));
 }
 
 TEST(ErrnoToStatusCodeTest, MapsCommonErrors) {
