@@ -8,17 +8,17 @@
 //   create runs    --runs runs, each create-run + log-batch (2 params, 2 metrics, 3 tags),
 //                  from --threads clients
 //   search         over that experiment: the reference's four queries, median of --repeats
+#include <fmt/format.h>
+
 #include <algorithm>
 #include <atomic>
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
+#include <nlohmann/json.hpp>
 #include <string>
 #include <thread>
 #include <vector>
-
-#include <fmt/format.h>
-#include <nlohmann/json.hpp>
 
 #include "http/client.h"
 
@@ -62,8 +62,8 @@ std::string NewExperiment(sluice::http::Client& client, const std::string& prefi
 }
 
 std::string NewRun(sluice::http::Client& client, const std::string& experiment_id) {
-  json run = Call(client, "runs/create",
-                  {{"experiment_id", experiment_id}, {"start_time", NowMillis()}});
+  json run =
+      Call(client, "runs/create", {{"experiment_id", experiment_id}, {"start_time", NowMillis()}});
   return run["run"]["info"]["run_id"];
 }
 
@@ -103,15 +103,22 @@ double CreateRuns(const Options& o, const std::string& experiment) {
       for (int i = next++; i < o.runs; i = next++) {
         std::string run = NewRun(client, experiment);
         int64_t ts = NowMillis();
-        json body = {
-            {"run_id", run},
-            {"metrics",
-             {{{"key", "m"}, {"value", (i * 7919 % 10000) / 10000.0}, {"timestamp", ts}, {"step", 0}},
-              {{"key", "n"}, {"value", (i * 104729 % 10000) / 10000.0}, {"timestamp", ts}, {"step", 0}}}},
-            {"params", {{{"key", "p"}, {"value", i % 2 == 0 ? "a" : "b"}},
-                        {{"key", "q"}, {"value", std::to_string(i % 7)}}}},
-            {"tags", {{{"key", "grp"}, {"value", fmt::format("g{}", (i / 2) % 10)}},
-                      {{"key", "bucket"}, {"value", std::to_string(i % 100)}}}}};
+        json body = {{"run_id", run},
+                     {"metrics",
+                      {{{"key", "m"},
+                        {"value", (i * 7919 % 10000) / 10000.0},
+                        {"timestamp", ts},
+                        {"step", 0}},
+                       {{"key", "n"},
+                        {"value", (i * 104729 % 10000) / 10000.0},
+                        {"timestamp", ts},
+                        {"step", 0}}}},
+                     {"params",
+                      {{{"key", "p"}, {"value", i % 2 == 0 ? "a" : "b"}},
+                       {{"key", "q"}, {"value", std::to_string(i % 7)}}}},
+                     {"tags",
+                      {{{"key", "grp"}, {"value", fmt::format("g{}", (i / 2) % 10)}},
+                       {{"key", "bucket"}, {"value", std::to_string(i % 100)}}}}};
         Call(client, "runs/log-batch", body);
       }
     });
@@ -144,12 +151,18 @@ Options Parse(int argc, char** argv) {
       if (i + 1 >= argc) Die("missing value after " + arg);
       return argv[++i];
     };
-    if (arg == "--url") o.url = value();
-    else if (arg == "--runs") o.runs = std::stoi(value());
-    else if (arg == "--threads") o.threads = std::stoi(value());
-    else if (arg == "--seconds") o.seconds = std::stod(value());
-    else if (arg == "--repeats") o.repeats = std::stoi(value());
-    else if (arg == "--json") o.json_output = true;
+    if (arg == "--url")
+      o.url = value();
+    else if (arg == "--runs")
+      o.runs = std::stoi(value());
+    else if (arg == "--threads")
+      o.threads = std::stoi(value());
+    else if (arg == "--seconds")
+      o.seconds = std::stod(value());
+    else if (arg == "--repeats")
+      o.repeats = std::stoi(value());
+    else if (arg == "--json")
+      o.json_output = true;
     else if (arg == "--help" || arg == "-h") {
       std::printf(
           "tracking_bench: tracking throughput and latency over MLflow's REST API\n"
@@ -193,22 +206,24 @@ int main(int argc, char** argv) {
   json ids = json::array({experiment});
   double no_filter_1000 = MedianSearchMillis(o, {{"experiment_ids", ids}, {"max_results", 1000}},
                                              std::min<size_t>(1000, o.runs));
-  double metric_filter_order = MedianSearchMillis(
-      o,
-      {{"experiment_ids", ids}, {"filter", "metrics.m < 0.5"},
-       {"order_by", {"metrics.m DESC"}}, {"max_results", 100}},
-      std::min<size_t>(100, half));
-  double param_tag = MedianSearchMillis(
-      o,
-      {{"experiment_ids", ids}, {"filter", "params.p = 'a' and tags.grp = 'g3'"},
-       {"max_results", 100}},
-      std::min<size_t>(100, p_and_grp));
+  double metric_filter_order = MedianSearchMillis(o,
+                                                  {{"experiment_ids", ids},
+                                                   {"filter", "metrics.m < 0.5"},
+                                                   {"order_by", {"metrics.m DESC"}},
+                                                   {"max_results", 100}},
+                                                  std::min<size_t>(100, half));
+  double param_tag = MedianSearchMillis(o,
+                                        {{"experiment_ids", ids},
+                                         {"filter", "params.p = 'a' and tags.grp = 'g3'"},
+                                         {"max_results", 100}},
+                                        std::min<size_t>(100, p_and_grp));
   double first_page = MedianSearchMillis(o, {{"experiment_ids", ids}, {"max_results", 10}}, 10);
-  double other_metric_order = MedianSearchMillis(
-      o,
-      {{"experiment_ids", ids}, {"filter", "metrics.m < 0.5"},
-       {"order_by", {"metrics.n DESC"}}, {"max_results", 100}},
-      std::min<size_t>(100, half));
+  double other_metric_order = MedianSearchMillis(o,
+                                                 {{"experiment_ids", ids},
+                                                  {"filter", "metrics.m < 0.5"},
+                                                  {"order_by", {"metrics.n DESC"}},
+                                                  {"max_results", 100}},
+                                                 std::min<size_t>(100, half));
 
   // MLflow 2.12.2 with SQLite on this kind of machine (median of the reference's three runs).
   struct Row {
@@ -231,11 +246,14 @@ int main(int argc, char** argv) {
   if (o.json_output) {
     json out = json::array();
     for (const Row& r : rows) {
-      out.push_back({{"measure", r.what}, {"value", r.sluice}, {"unit", r.unit},
-                     {"mlflow_2_12", r.mlflow}});
+      out.push_back(
+          {{"measure", r.what}, {"value", r.sluice}, {"unit", r.unit}, {"mlflow_2_12", r.mlflow}});
     }
-    std::printf("%s\n", json{{"url", o.url}, {"runs", o.runs}, {"threads", o.threads},
-                             {"create_seconds", create_seconds}, {"results", out}}
+    std::printf("%s\n", json{{"url", o.url},
+                             {"runs", o.runs},
+                             {"threads", o.threads},
+                             {"create_seconds", create_seconds},
+                             {"results", out}}
                             .dump(2)
                             .c_str());
     return 0;
@@ -244,7 +262,8 @@ int main(int argc, char** argv) {
   for (const Row& r : rows) {
     std::string ratio = "-";
     if (r.mlflow > 0) {
-      ratio = fmt::format("{:.0f}x", r.higher_is_better ? r.sluice / r.mlflow : r.mlflow / r.sluice);
+      ratio =
+          fmt::format("{:.0f}x", r.higher_is_better ? r.sluice / r.mlflow : r.mlflow / r.sluice);
     }
     std::string mlflow = r.mlflow > 0 ? fmt::format("{:.1f} {}", r.mlflow, r.unit) : "-";
     std::printf("%-52s %14s %14s %9s\n", r.what, fmt::format("{:.1f} {}", r.sluice, r.unit).c_str(),

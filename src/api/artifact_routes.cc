@@ -138,34 +138,35 @@ void MountArtifacts(http::Router& r, const Services& services) {
   }
 
   // The legacy listing by run: paths from the run's artifact root.
-  r.Add(Method::kGet, "/api/2.0/mlflow/artifacts/list", [&artifacts, &tracking](const http::Request& req) {
-    Result<RequestFields> fields = RequestFields::From(req);
-    if (!fields.ok()) return ErrorResponse(fields.status());
-    std::string run_id = fields->StringOr("run_id", fields->StringOr("run_uuid", ""));
-    if (run_id.empty()) {
-      return ErrorResponse(InvalidArgument("missing value for required parameter 'run_id'"));
-    }
-    Result<tracking::Run> run = tracking.GetRun(run_id);
-    if (!run.ok()) return ErrorResponse(run.status());
-    std::string path = fields->StringOr("path", "");
-    Json out = {{"root_uri", run->info.artifact_uri}};
-    std::optional<std::string> root = ArtifactRootOf(run->info.artifact_uri);
-    if (root) {
-      Status valid = tracking::ValidateArtifactPath(path, /*allow_empty=*/true);
-      if (!valid.ok()) return ErrorResponse(valid);
-      std::string dir = path.empty() ? *root : *root + "/" + path;
-      Result<std::vector<ArtifactFile>> files = artifacts.List(dir);
-      if (!files.ok()) return ErrorResponse(files.status());
-      if (!files->empty()) {
-        out["files"] = Json::array();
-        for (ArtifactFile f : *files) {
-          if (!path.empty()) f.path = path + "/" + f.path;
-          out["files"].push_back(FileInfoJson(f));
-        }
-      }
-    }
-    return http::Response::Json(200, Dump(out));
-  });
+  r.Add(Method::kGet, "/api/2.0/mlflow/artifacts/list",
+        [&artifacts, &tracking](const http::Request& req) {
+          Result<RequestFields> fields = RequestFields::From(req);
+          if (!fields.ok()) return ErrorResponse(fields.status());
+          std::string run_id = fields->StringOr("run_id", fields->StringOr("run_uuid", ""));
+          if (run_id.empty()) {
+            return ErrorResponse(InvalidArgument("missing value for required parameter 'run_id'"));
+          }
+          Result<tracking::Run> run = tracking.GetRun(run_id);
+          if (!run.ok()) return ErrorResponse(run.status());
+          std::string path = fields->StringOr("path", "");
+          Json out = {{"root_uri", run->info.artifact_uri}};
+          std::optional<std::string> root = ArtifactRootOf(run->info.artifact_uri);
+          if (root) {
+            Status valid = tracking::ValidateArtifactPath(path, /*allow_empty=*/true);
+            if (!valid.ok()) return ErrorResponse(valid);
+            std::string dir = path.empty() ? *root : *root + "/" + path;
+            Result<std::vector<ArtifactFile>> files = artifacts.List(dir);
+            if (!files.ok()) return ErrorResponse(files.status());
+            if (!files->empty()) {
+              out["files"] = Json::array();
+              for (ArtifactFile f : *files) {
+                if (!path.empty()) f.path = path + "/" + f.path;
+                out["files"].push_back(FileInfoJson(f));
+              }
+            }
+          }
+          return http::Response::Json(200, Dump(out));
+        });
 }
 
 std::shared_ptr<const http::Router> BuildRouter(const Services& services) {
@@ -174,9 +175,8 @@ std::shared_ptr<const http::Router> BuildRouter(const Services& services) {
   router->SetStatusResponder([](const Status& status) { return ErrorResponse(status); });
   MountTracking(*router, services);
   MountArtifacts(*router, services);
-  router->Add(Method::kGet, "/health", [](const http::Request&) {
-    return http::Response::Text(200, "OK");
-  });
+  router->Add(Method::kGet, "/health",
+              [](const http::Request&) { return http::Response::Text(200, "OK"); });
   router->Add(Method::kGet, "/version", [](const http::Request&) {
     http::Response response = http::Response::Text(200, std::string(kMlflowCompatibleVersion));
     response.headers.emplace_back("X-Sluice-Version", SLUICE_VERSION);

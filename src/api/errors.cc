@@ -6,20 +6,28 @@ namespace sluice::api {
 
 WireError ToWireError(StatusCode code) {
   switch (code) {
-    case StatusCode::kOk: return {200, ""};
+    case StatusCode::kOk:
+      return {200, ""};
     case StatusCode::kInvalidArgument:
     case StatusCode::kFailedPrecondition:
     case StatusCode::kOutOfRange:
     // A path that tries to leave its root is a caller mistake; MLflow answers 400 for it.
-    case StatusCode::kPermissionDenied: return {400, "INVALID_PARAMETER_VALUE"};
-    case StatusCode::kNotFound: return {404, "RESOURCE_DOES_NOT_EXIST"};
-    case StatusCode::kAlreadyExists: return {400, "RESOURCE_ALREADY_EXISTS"};
-    case StatusCode::kResourceExhausted: return {429, "RESOURCE_EXHAUSTED"};
+    case StatusCode::kPermissionDenied:
+      return {400, "INVALID_PARAMETER_VALUE"};
+    case StatusCode::kNotFound:
+      return {404, "RESOURCE_DOES_NOT_EXIST"};
+    case StatusCode::kAlreadyExists:
+      return {400, "RESOURCE_ALREADY_EXISTS"};
+    case StatusCode::kResourceExhausted:
+      return {429, "RESOURCE_EXHAUSTED"};
     case StatusCode::kUnavailable:
-    case StatusCode::kDeadlineExceeded: return {503, "TEMPORARILY_UNAVAILABLE"};
-    case StatusCode::kUnimplemented: return {501, "NOT_IMPLEMENTED"};
+    case StatusCode::kDeadlineExceeded:
+      return {503, "TEMPORARILY_UNAVAILABLE"};
+    case StatusCode::kUnimplemented:
+      return {501, "NOT_IMPLEMENTED"};
     case StatusCode::kDataLoss:
-    case StatusCode::kInternal: return {500, "INTERNAL_ERROR"};
+    case StatusCode::kInternal:
+      return {500, "INTERNAL_ERROR"};
   }
   return {500, "INTERNAL_ERROR"};
 }
@@ -39,11 +47,15 @@ http::Response ErrorResponse(const Status& status) {
 http::Response ServerErrorResponse(int http_status, std::string_view message) {
   switch (http_status) {
     case 404:
-    case 405: return ErrorResponse(http_status, "ENDPOINT_NOT_FOUND", message);
+    case 405:
+      return ErrorResponse(http_status, "ENDPOINT_NOT_FOUND", message);
     case 413:
-    case 431: return ErrorResponse(http_status, "INVALID_PARAMETER_VALUE", message);
-    case 400: return ErrorResponse(http_status, "BAD_REQUEST", message);
-    default: return ErrorResponse(http_status, "INTERNAL_ERROR", message);
+    case 431:
+      return ErrorResponse(http_status, "INVALID_PARAMETER_VALUE", message);
+    case 400:
+      return ErrorResponse(http_status, "BAD_REQUEST", message);
+    default:
+      return ErrorResponse(http_status, "INTERNAL_ERROR", message);
   }
 }
 

@@ -13,12 +13,9 @@ Json TagsToJson(const std::vector<tracking::Tag>& tags) {
 }
 
 Json ToJson(const tracking::Experiment& e) {
-  Json j = {{"experiment_id", e.experiment_id},
-            {"name", e.name},
-            {"artifact_location", e.artifact_location},
-            {"lifecycle_stage", e.lifecycle_stage},
-            {"creation_time", e.creation_time},
-            {"last_update_time", e.last_update_time}};
+  Json j = {{"experiment_id", e.experiment_id},         {"name", e.name},
+            {"artifact_location", e.artifact_location}, {"lifecycle_stage", e.lifecycle_stage},
+            {"creation_time", e.creation_time},         {"last_update_time", e.last_update_time}};
   if (!e.tags.empty()) j["tags"] = TagsToJson(e.tags);
   return j;
 }
@@ -53,7 +50,8 @@ Json ToJson(const tracking::Run& run) {
   }
   if (!run.params.empty()) {
     Json params = Json::array();
-    for (const tracking::Param& p : run.params) params.push_back({{"key", p.key}, {"value", p.value}});
+    for (const tracking::Param& p : run.params)
+      params.push_back({{"key", p.key}, {"value", p.value}});
     data["params"] = std::move(params);
   }
   if (!run.tags.empty()) data["tags"] = TagsToJson(run.tags);
@@ -101,7 +99,8 @@ Json ToJson(const tracking::LoggedModel& m) {
   Json data = Json::object();
   if (!m.params.empty()) {
     Json params = Json::array();
-    for (const tracking::Param& p : m.params) params.push_back({{"key", p.key}, {"value", p.value}});
+    for (const tracking::Param& p : m.params)
+      params.push_back({{"key", p.key}, {"value", p.value}});
     data["params"] = std::move(params);
   }
   return {{"info", std::move(info)}, {"data", std::move(data)}};

@@ -10,15 +10,22 @@ namespace {
 
 std::string_view TypeName(const Json& j) {
   switch (j.type()) {
-    case Json::value_t::null: return "null";
-    case Json::value_t::boolean: return "a boolean";
-    case Json::value_t::string: return "a string";
-    case Json::value_t::array: return "an array";
-    case Json::value_t::object: return "an object";
+    case Json::value_t::null:
+      return "null";
+    case Json::value_t::boolean:
+      return "a boolean";
+    case Json::value_t::string:
+      return "a string";
+    case Json::value_t::array:
+      return "an array";
+    case Json::value_t::object:
+      return "an object";
     case Json::value_t::number_float:
     case Json::value_t::number_integer:
-    case Json::value_t::number_unsigned: return "a number";
-    default: return "an unsupported value";
+    case Json::value_t::number_unsigned:
+      return "a number";
+    default:
+      return "an unsupported value";
   }
 }
 
@@ -44,7 +51,8 @@ bool IsJsonContentType(std::string_view content_type) {
 // "order_by[]" and "order_by[3]" both name the repeated field "order_by".
 std::string FieldNameOfQueryKey(std::string_view key) {
   size_t bracket = key.find('[');
-  if (bracket != std::string_view::npos && key.back() == ']') return std::string(key.substr(0, bracket));
+  if (bracket != std::string_view::npos && key.back() == ']')
+    return std::string(key.substr(0, bracket));
   return std::string(key);
 }
 

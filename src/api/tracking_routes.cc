@@ -53,19 +53,21 @@ void AddPage(Json& out, const std::string& token) {
 
 void MountExperiments(http::Router& r, TrackingStore& store) {
   const std::string base = "/api/2.0/mlflow/experiments/";
-  r.Add(Method::kPost, base + "create", JsonHandler([&store](const RequestFields& f, auto&) -> Result<Json> {
-    tracking::CreateExperimentRequest req;
-    SLUICE_ASSIGN_OR_RETURN(req.name, f.RequiredString("name"));
-    req.artifact_location = f.StringOr("artifact_location", "");
-    SLUICE_ASSIGN_OR_RETURN(req.tags, TagsFrom(f, "tags"));
-    SLUICE_ASSIGN_OR_RETURN(std::string id, store.CreateExperiment(req));
-    return Json{{"experiment_id", id}};
-  }));
-  r.Add(Method::kGet, base + "get", JsonHandler([&store](const RequestFields& f, auto&) -> Result<Json> {
-    SLUICE_ASSIGN_OR_RETURN(std::string id, f.RequiredString("experiment_id"));
-    SLUICE_ASSIGN_OR_RETURN(tracking::Experiment e, store.GetExperiment(id));
-    return Json{{"experiment", ToJson(e)}};
-  }));
+  r.Add(Method::kPost, base + "create",
+        JsonHandler([&store](const RequestFields& f, auto&) -> Result<Json> {
+          tracking::CreateExperimentRequest req;
+          SLUICE_ASSIGN_OR_RETURN(req.name, f.RequiredString("name"));
+          req.artifact_location = f.StringOr("artifact_location", "");
+          SLUICE_ASSIGN_OR_RETURN(req.tags, TagsFrom(f, "tags"));
+          SLUICE_ASSIGN_OR_RETURN(std::string id, store.CreateExperiment(req));
+          return Json{{"experiment_id", id}};
+        }));
+  r.Add(Method::kGet, base + "get",
+        JsonHandler([&store](const RequestFields& f, auto&) -> Result<Json> {
+          SLUICE_ASSIGN_OR_RETURN(std::string id, f.RequiredString("experiment_id"));
+          SLUICE_ASSIGN_OR_RETURN(tracking::Experiment e, store.GetExperiment(id));
+          return Json{{"experiment", ToJson(e)}};
+        }));
   r.Add(Method::kGet, base + "get-by-name",
         JsonHandler([&store](const RequestFields& f, auto&) -> Result<Json> {
           SLUICE_ASSIGN_OR_RETURN(std::string name, f.RequiredString("experiment_name"));
@@ -90,19 +92,22 @@ void MountExperiments(http::Router& r, TrackingStore& store) {
   });
   r.Add(Method::kPost, base + "search", search);
   r.Add(Method::kGet, base + "search", search);
-  r.Add(Method::kPost, base + "update", JsonHandler([&store](const RequestFields& f, auto&) -> Result<Json> {
-    SLUICE_ASSIGN_OR_RETURN(std::string id, f.RequiredString("experiment_id"));
-    SLUICE_ASSIGN_OR_RETURN(std::string name, f.RequiredString("new_name"));
-    return Done(store.RenameExperiment(id, name));
-  }));
-  r.Add(Method::kPost, base + "delete", JsonHandler([&store](const RequestFields& f, auto&) -> Result<Json> {
-    SLUICE_ASSIGN_OR_RETURN(std::string id, f.RequiredString("experiment_id"));
-    return Done(store.DeleteExperiment(id));
-  }));
-  r.Add(Method::kPost, base + "restore", JsonHandler([&store](const RequestFields& f, auto&) -> Result<Json> {
-    SLUICE_ASSIGN_OR_RETURN(std::string id, f.RequiredString("experiment_id"));
-    return Done(store.RestoreExperiment(id));
-  }));
+  r.Add(Method::kPost, base + "update",
+        JsonHandler([&store](const RequestFields& f, auto&) -> Result<Json> {
+          SLUICE_ASSIGN_OR_RETURN(std::string id, f.RequiredString("experiment_id"));
+          SLUICE_ASSIGN_OR_RETURN(std::string name, f.RequiredString("new_name"));
+          return Done(store.RenameExperiment(id, name));
+        }));
+  r.Add(Method::kPost, base + "delete",
+        JsonHandler([&store](const RequestFields& f, auto&) -> Result<Json> {
+          SLUICE_ASSIGN_OR_RETURN(std::string id, f.RequiredString("experiment_id"));
+          return Done(store.DeleteExperiment(id));
+        }));
+  r.Add(Method::kPost, base + "restore",
+        JsonHandler([&store](const RequestFields& f, auto&) -> Result<Json> {
+          SLUICE_ASSIGN_OR_RETURN(std::string id, f.RequiredString("experiment_id"));
+          return Done(store.RestoreExperiment(id));
+        }));
   r.Add(Method::kPost, base + "set-experiment-tag",
         JsonHandler([&store](const RequestFields& f, auto&) -> Result<Json> {
           SLUICE_ASSIGN_OR_RETURN(std::string id, f.RequiredString("experiment_id"));
@@ -128,7 +133,8 @@ Result<std::vector<tracking::DatasetInput>> DatasetInputsFrom(const RequestField
     tracking::DatasetInput input;
     SLUICE_ASSIGN_OR_RETURN(input.tags, TagsFrom(item, "tags"));
     SLUICE_ASSIGN_OR_RETURN(auto dataset, item.Message("dataset"));
-    if (!dataset) return InvalidArgument("datasets: missing value for required parameter 'dataset'");
+    if (!dataset)
+      return InvalidArgument("datasets: missing value for required parameter 'dataset'");
     tracking::Dataset& d = input.dataset;
     SLUICE_ASSIGN_OR_RETURN(d.name, dataset->RequiredString("name").WithContext("dataset"));
     SLUICE_ASSIGN_OR_RETURN(d.digest, dataset->RequiredString("digest").WithContext("dataset"));
@@ -144,102 +150,115 @@ Result<std::vector<tracking::DatasetInput>> DatasetInputsFrom(const RequestField
 
 void MountRuns(http::Router& r, TrackingStore& store) {
   const std::string base = "/api/2.0/mlflow/runs/";
-  r.Add(Method::kPost, base + "create", JsonHandler([&store](const RequestFields& f, auto&) -> Result<Json> {
-    tracking::CreateRunRequest req;
-    req.experiment_id = f.StringOr("experiment_id", req.experiment_id);
-    req.user_id = f.StringOr("user_id", "");
-    req.run_name = f.StringOr("run_name", "");
-    SLUICE_ASSIGN_OR_RETURN(req.start_time, f.OptionalInt("start_time"));
-    SLUICE_ASSIGN_OR_RETURN(req.tags, TagsFrom(f, "tags"));
-    SLUICE_ASSIGN_OR_RETURN(tracking::Run run, store.CreateRun(req));
-    return Json{{"run", ToJson(run)}};
-  }));
-  r.Add(Method::kGet, base + "get", JsonHandler([&store](const RequestFields& f, auto&) -> Result<Json> {
-    SLUICE_ASSIGN_OR_RETURN(std::string id, RunIdFrom(f));
-    SLUICE_ASSIGN_OR_RETURN(tracking::Run run, store.GetRun(id));
-    return Json{{"run", ToJson(run)}};
-  }));
-  r.Add(Method::kPost, base + "update", JsonHandler([&store](const RequestFields& f, auto&) -> Result<Json> {
-    tracking::UpdateRunRequest req;
-    SLUICE_ASSIGN_OR_RETURN(req.run_id, RunIdFrom(f));
-    SLUICE_ASSIGN_OR_RETURN(req.status, f.OptionalString("status"));
-    SLUICE_ASSIGN_OR_RETURN(req.end_time, f.OptionalInt("end_time"));
-    SLUICE_ASSIGN_OR_RETURN(req.run_name, f.OptionalString("run_name"));
-    SLUICE_ASSIGN_OR_RETURN(tracking::RunInfo info, store.UpdateRun(req));
-    return Json{{"run_info", ToJson(info)}};
-  }));
-  r.Add(Method::kPost, base + "delete", JsonHandler([&store](const RequestFields& f, auto&) -> Result<Json> {
-    SLUICE_ASSIGN_OR_RETURN(std::string id, RunIdFrom(f));
-    return Done(store.DeleteRun(id));
-  }));
-  r.Add(Method::kPost, base + "restore", JsonHandler([&store](const RequestFields& f, auto&) -> Result<Json> {
-    SLUICE_ASSIGN_OR_RETURN(std::string id, RunIdFrom(f));
-    return Done(store.RestoreRun(id));
-  }));
-  r.Add(Method::kPost, base + "log-metric", JsonHandler([&store](const RequestFields& f, auto&) -> Result<Json> {
-    SLUICE_ASSIGN_OR_RETURN(std::string id, RunIdFrom(f));
-    SLUICE_ASSIGN_OR_RETURN(tracking::Metric m, MetricFrom(f));
-    return Done(store.LogMetric(id, m));
-  }));
+  r.Add(Method::kPost, base + "create",
+        JsonHandler([&store](const RequestFields& f, auto&) -> Result<Json> {
+          tracking::CreateRunRequest req;
+          req.experiment_id = f.StringOr("experiment_id", req.experiment_id);
+          req.user_id = f.StringOr("user_id", "");
+          req.run_name = f.StringOr("run_name", "");
+          SLUICE_ASSIGN_OR_RETURN(req.start_time, f.OptionalInt("start_time"));
+          SLUICE_ASSIGN_OR_RETURN(req.tags, TagsFrom(f, "tags"));
+          SLUICE_ASSIGN_OR_RETURN(tracking::Run run, store.CreateRun(req));
+          return Json{{"run", ToJson(run)}};
+        }));
+  r.Add(Method::kGet, base + "get",
+        JsonHandler([&store](const RequestFields& f, auto&) -> Result<Json> {
+          SLUICE_ASSIGN_OR_RETURN(std::string id, RunIdFrom(f));
+          SLUICE_ASSIGN_OR_RETURN(tracking::Run run, store.GetRun(id));
+          return Json{{"run", ToJson(run)}};
+        }));
+  r.Add(Method::kPost, base + "update",
+        JsonHandler([&store](const RequestFields& f, auto&) -> Result<Json> {
+          tracking::UpdateRunRequest req;
+          SLUICE_ASSIGN_OR_RETURN(req.run_id, RunIdFrom(f));
+          SLUICE_ASSIGN_OR_RETURN(req.status, f.OptionalString("status"));
+          SLUICE_ASSIGN_OR_RETURN(req.end_time, f.OptionalInt("end_time"));
+          SLUICE_ASSIGN_OR_RETURN(req.run_name, f.OptionalString("run_name"));
+          SLUICE_ASSIGN_OR_RETURN(tracking::RunInfo info, store.UpdateRun(req));
+          return Json{{"run_info", ToJson(info)}};
+        }));
+  r.Add(Method::kPost, base + "delete",
+        JsonHandler([&store](const RequestFields& f, auto&) -> Result<Json> {
+          SLUICE_ASSIGN_OR_RETURN(std::string id, RunIdFrom(f));
+          return Done(store.DeleteRun(id));
+        }));
+  r.Add(Method::kPost, base + "restore",
+        JsonHandler([&store](const RequestFields& f, auto&) -> Result<Json> {
+          SLUICE_ASSIGN_OR_RETURN(std::string id, RunIdFrom(f));
+          return Done(store.RestoreRun(id));
+        }));
+  r.Add(Method::kPost, base + "log-metric",
+        JsonHandler([&store](const RequestFields& f, auto&) -> Result<Json> {
+          SLUICE_ASSIGN_OR_RETURN(std::string id, RunIdFrom(f));
+          SLUICE_ASSIGN_OR_RETURN(tracking::Metric m, MetricFrom(f));
+          return Done(store.LogMetric(id, m));
+        }));
   r.Add(Method::kPost, base + "log-parameter",
         JsonHandler([&store](const RequestFields& f, auto&) -> Result<Json> {
           SLUICE_ASSIGN_OR_RETURN(std::string id, RunIdFrom(f));
           SLUICE_ASSIGN_OR_RETURN(tracking::Param p, ParamFrom(f));
           return Done(store.LogParam(id, p));
         }));
-  r.Add(Method::kPost, base + "set-tag", JsonHandler([&store](const RequestFields& f, auto&) -> Result<Json> {
-    SLUICE_ASSIGN_OR_RETURN(std::string id, RunIdFrom(f));
-    tracking::Tag tag;
-    SLUICE_ASSIGN_OR_RETURN(tag.key, f.RequiredString("key"));
-    tag.value = f.StringOr("value", "");
-    return Done(store.SetTag(id, tag));
-  }));
-  r.Add(Method::kPost, base + "delete-tag", JsonHandler([&store](const RequestFields& f, auto&) -> Result<Json> {
-    SLUICE_ASSIGN_OR_RETURN(std::string id, RunIdFrom(f));
-    SLUICE_ASSIGN_OR_RETURN(std::string key, f.RequiredString("key"));
-    return Done(store.DeleteTag(id, key));
-  }));
-  r.Add(Method::kPost, base + "log-batch", JsonHandler([&store](const RequestFields& f, auto&) -> Result<Json> {
-    SLUICE_ASSIGN_OR_RETURN(std::string id, RunIdFrom(f));
-    std::vector<tracking::Metric> metrics;
-    SLUICE_ASSIGN_OR_RETURN(auto metric_items, f.MessageList("metrics"));
-    metrics.reserve(metric_items.size());
-    for (const RequestFields& item : metric_items) {
-      SLUICE_ASSIGN_OR_RETURN(tracking::Metric m, MetricFrom(item).WithContext("metrics"));
-      metrics.push_back(std::move(m));
-    }
-    std::vector<tracking::Param> params;
-    SLUICE_ASSIGN_OR_RETURN(auto param_items, f.MessageList("params"));
-    for (const RequestFields& item : param_items) {
-      SLUICE_ASSIGN_OR_RETURN(tracking::Param p, ParamFrom(item).WithContext("params"));
-      params.push_back(std::move(p));
-    }
-    SLUICE_ASSIGN_OR_RETURN(auto tags, TagsFrom(f, "tags"));
-    return Done(store.LogBatch(id, metrics, params, tags));
-  }));
-  r.Add(Method::kPost, base + "log-inputs", JsonHandler([&store](const RequestFields& f, auto&) -> Result<Json> {
-    SLUICE_ASSIGN_OR_RETURN(std::string id, RunIdFrom(f));
-    SLUICE_ASSIGN_OR_RETURN(auto inputs, DatasetInputsFrom(f));
-    return Done(store.LogInputs(id, inputs));
-  }));
-  r.Add(Method::kPost, base + "log-model", JsonHandler([&store](const RequestFields& f, auto&) -> Result<Json> {
-    SLUICE_ASSIGN_OR_RETURN(std::string id, RunIdFrom(f));
-    SLUICE_ASSIGN_OR_RETURN(std::string model_json, f.RequiredString("model_json"));
-    return Done(store.LogModel(id, model_json));
-  }));
-  r.Add(Method::kPost, base + "outputs", JsonHandler([&store](const RequestFields& f, auto&) -> Result<Json> {
-    SLUICE_ASSIGN_OR_RETURN(std::string id, RunIdFrom(f));
-    SLUICE_ASSIGN_OR_RETURN(auto items, f.MessageList("models"));
-    std::vector<tracking::ModelOutput> outputs;
-    for (const RequestFields& item : items) {
-      tracking::ModelOutput o;
-      SLUICE_ASSIGN_OR_RETURN(o.model_id, item.RequiredString("model_id").WithContext("models"));
-      SLUICE_ASSIGN_OR_RETURN(auto step, item.OptionalInt("step").WithContext("models"));
-      o.step = step.value_or(0);
-      outputs.push_back(std::move(o));
-    }
-    return Done(store.LogOutputs(id, outputs));
-  }));
+  r.Add(Method::kPost, base + "set-tag",
+        JsonHandler([&store](const RequestFields& f, auto&) -> Result<Json> {
+          SLUICE_ASSIGN_OR_RETURN(std::string id, RunIdFrom(f));
+          tracking::Tag tag;
+          SLUICE_ASSIGN_OR_RETURN(tag.key, f.RequiredString("key"));
+          tag.value = f.StringOr("value", "");
+          return Done(store.SetTag(id, tag));
+        }));
+  r.Add(Method::kPost, base + "delete-tag",
+        JsonHandler([&store](const RequestFields& f, auto&) -> Result<Json> {
+          SLUICE_ASSIGN_OR_RETURN(std::string id, RunIdFrom(f));
+          SLUICE_ASSIGN_OR_RETURN(std::string key, f.RequiredString("key"));
+          return Done(store.DeleteTag(id, key));
+        }));
+  r.Add(Method::kPost, base + "log-batch",
+        JsonHandler([&store](const RequestFields& f, auto&) -> Result<Json> {
+          SLUICE_ASSIGN_OR_RETURN(std::string id, RunIdFrom(f));
+          std::vector<tracking::Metric> metrics;
+          SLUICE_ASSIGN_OR_RETURN(auto metric_items, f.MessageList("metrics"));
+          metrics.reserve(metric_items.size());
+          for (const RequestFields& item : metric_items) {
+            SLUICE_ASSIGN_OR_RETURN(tracking::Metric m, MetricFrom(item).WithContext("metrics"));
+            metrics.push_back(std::move(m));
+          }
+          std::vector<tracking::Param> params;
+          SLUICE_ASSIGN_OR_RETURN(auto param_items, f.MessageList("params"));
+          for (const RequestFields& item : param_items) {
+            SLUICE_ASSIGN_OR_RETURN(tracking::Param p, ParamFrom(item).WithContext("params"));
+            params.push_back(std::move(p));
+          }
+          SLUICE_ASSIGN_OR_RETURN(auto tags, TagsFrom(f, "tags"));
+          return Done(store.LogBatch(id, metrics, params, tags));
+        }));
+  r.Add(Method::kPost, base + "log-inputs",
+        JsonHandler([&store](const RequestFields& f, auto&) -> Result<Json> {
+          SLUICE_ASSIGN_OR_RETURN(std::string id, RunIdFrom(f));
+          SLUICE_ASSIGN_OR_RETURN(auto inputs, DatasetInputsFrom(f));
+          return Done(store.LogInputs(id, inputs));
+        }));
+  r.Add(Method::kPost, base + "log-model",
+        JsonHandler([&store](const RequestFields& f, auto&) -> Result<Json> {
+          SLUICE_ASSIGN_OR_RETURN(std::string id, RunIdFrom(f));
+          SLUICE_ASSIGN_OR_RETURN(std::string model_json, f.RequiredString("model_json"));
+          return Done(store.LogModel(id, model_json));
+        }));
+  r.Add(Method::kPost, base + "outputs",
+        JsonHandler([&store](const RequestFields& f, auto&) -> Result<Json> {
+          SLUICE_ASSIGN_OR_RETURN(std::string id, RunIdFrom(f));
+          SLUICE_ASSIGN_OR_RETURN(auto items, f.MessageList("models"));
+          std::vector<tracking::ModelOutput> outputs;
+          for (const RequestFields& item : items) {
+            tracking::ModelOutput o;
+            SLUICE_ASSIGN_OR_RETURN(o.model_id,
+                                    item.RequiredString("model_id").WithContext("models"));
+            SLUICE_ASSIGN_OR_RETURN(auto step, item.OptionalInt("step").WithContext("models"));
+            o.step = step.value_or(0);
+            outputs.push_back(std::move(o));
+          }
+          return Done(store.LogOutputs(id, outputs));
+        }));
   auto search = JsonHandler([&store](const RequestFields& f, auto&) -> Result<Json> {
     tracking::SearchRunsRequest req;
     SLUICE_ASSIGN_OR_RETURN(req.experiment_ids, f.StringList("experiment_ids"));
@@ -264,8 +283,8 @@ void MountRuns(http::Router& r, TrackingStore& store) {
           SLUICE_ASSIGN_OR_RETURN(std::string id, RunIdFrom(f));
           SLUICE_ASSIGN_OR_RETURN(std::string key, f.RequiredString("metric_key"));
           SLUICE_ASSIGN_OR_RETURN(int64_t max_results, MaxResultsFrom(f, 0));
-          SLUICE_ASSIGN_OR_RETURN(
-              auto page, store.GetMetricHistory(id, key, max_results, f.StringOr("page_token", "")));
+          SLUICE_ASSIGN_OR_RETURN(auto page, store.GetMetricHistory(id, key, max_results,
+                                                                    f.StringOr("page_token", "")));
           Json out = Json::object();
           if (!page.items.empty()) {
             out["metrics"] = Json::array();
@@ -291,27 +310,28 @@ Result<std::vector<tracking::Param>> ParamsFrom(const RequestFields& f) {
 void MountLoggedModels(http::Router& r, TrackingStore& store) {
   const std::string base = "/api/2.0/mlflow/logged-models";
   r.Add(Method::kPost, base, JsonHandler([&store](const RequestFields& f, auto&) -> Result<Json> {
-    tracking::CreateLoggedModelRequest req;
-    SLUICE_ASSIGN_OR_RETURN(req.experiment_id, f.RequiredString("experiment_id"));
-    req.name = f.StringOr("name", "");
-    req.model_type = f.StringOr("model_type", "");
-    req.source_run_id = f.StringOr("source_run_id", "");
-    SLUICE_ASSIGN_OR_RETURN(req.params, ParamsFrom(f));
-    SLUICE_ASSIGN_OR_RETURN(req.tags, TagsFrom(f, "tags"));
-    SLUICE_ASSIGN_OR_RETURN(tracking::LoggedModel m, store.CreateLoggedModel(req));
-    return Json{{"model", ToJson(m)}};
-  }));
-  r.Add(Method::kPost, base + "/search", JsonHandler([&store](const RequestFields& f, auto&) -> Result<Json> {
-    SLUICE_ASSIGN_OR_RETURN(auto experiment_ids, f.StringList("experiment_ids"));
-    SLUICE_ASSIGN_OR_RETURN(int64_t max_results, MaxResultsFrom(f, 100));
-    SLUICE_ASSIGN_OR_RETURN(
-        auto page, store.SearchLoggedModels(experiment_ids, f.StringOr("filter", ""), max_results,
-                                            f.StringOr("page_token", "")));
-    Json out = {{"models", Json::array()}};
-    for (const auto& m : page.items) out["models"].push_back(ToJson(m));
-    AddPage(out, page.next_page_token);
-    return out;
-  }));
+          tracking::CreateLoggedModelRequest req;
+          SLUICE_ASSIGN_OR_RETURN(req.experiment_id, f.RequiredString("experiment_id"));
+          req.name = f.StringOr("name", "");
+          req.model_type = f.StringOr("model_type", "");
+          req.source_run_id = f.StringOr("source_run_id", "");
+          SLUICE_ASSIGN_OR_RETURN(req.params, ParamsFrom(f));
+          SLUICE_ASSIGN_OR_RETURN(req.tags, TagsFrom(f, "tags"));
+          SLUICE_ASSIGN_OR_RETURN(tracking::LoggedModel m, store.CreateLoggedModel(req));
+          return Json{{"model", ToJson(m)}};
+        }));
+  r.Add(Method::kPost, base + "/search",
+        JsonHandler([&store](const RequestFields& f, auto&) -> Result<Json> {
+          SLUICE_ASSIGN_OR_RETURN(auto experiment_ids, f.StringList("experiment_ids"));
+          SLUICE_ASSIGN_OR_RETURN(int64_t max_results, MaxResultsFrom(f, 100));
+          SLUICE_ASSIGN_OR_RETURN(
+              auto page, store.SearchLoggedModels(experiment_ids, f.StringOr("filter", ""),
+                                                  max_results, f.StringOr("page_token", "")));
+          Json out = {{"models", Json::array()}};
+          for (const auto& m : page.items) out["models"].push_back(ToJson(m));
+          AddPage(out, page.next_page_token);
+          return out;
+        }));
   r.Add(Method::kGet, base + "/{model_id}",
         JsonHandler([&store](const RequestFields&, const http::Request& req) -> Result<Json> {
           SLUICE_ASSIGN_OR_RETURN(tracking::LoggedModel m,

@@ -33,8 +33,9 @@ void PrintExperiment(const tracking::Experiment& e) {
 }  // namespace
 
 void AddExperimentsCommands(CLI::App& app, CommandContext& context) {
-  CLI::App* group = app.add_subcommand("experiments", "Create, list, show, rename, delete and "
-                                                      "restore experiments");
+  CLI::App* group = app.add_subcommand("experiments",
+                                       "Create, list, show, rename, delete and "
+                                       "restore experiments");
   group->require_subcommand(1);
   const GlobalOptions& global = context.global;
 
@@ -53,8 +54,8 @@ void AddExperimentsCommands(CLI::App& app, CommandContext& context) {
     AddCommonFlags(*cmd, context);
     cmd->callback(SessionCommand(context, [f, &global](Session& s) -> Status {
       SLUICE_ASSIGN_OR_RETURN(auto tags, ParseTags(f->tags));
-      SLUICE_ASSIGN_OR_RETURN(std::string id, s.tracking->CreateExperiment(
-                                                  {f->name, f->artifact_location, tags}));
+      SLUICE_ASSIGN_OR_RETURN(std::string id,
+                              s.tracking->CreateExperiment({f->name, f->artifact_location, tags}));
       if (global.json) {
         PrintJson({{"experiment_id", id}, {"name", f->name}});
       } else {
@@ -81,7 +82,9 @@ void AddExperimentsCommands(CLI::App& app, CommandContext& context) {
     AddCommonFlags(*cmd, context);
     cmd->callback(SessionCommand(context, [f, &global](Session& s) -> Status {
       tracking::SearchExperimentsRequest req;
-      req.view_type = f->view == "all" ? "ALL" : f->view == "deleted" ? "DELETED_ONLY" : "ACTIVE_ONLY";
+      req.view_type = f->view == "all"       ? "ALL"
+                      : f->view == "deleted" ? "DELETED_ONLY"
+                                             : "ACTIVE_ONLY";
       req.filter = f->filter;
       req.max_results = f->max_results;
       SLUICE_ASSIGN_OR_RETURN(auto page, s.tracking->SearchExperiments(req));

@@ -16,8 +16,8 @@ Status RunInit(const std::string& dir, const GlobalOptions& global) {
   SLUICE_ASSIGN_OR_RETURN(auto workspace, storage::Workspace::Init(root));
   // Domain modules own their tables; opening them applies their migrations now rather than on
   // first use, so `init` leaves a complete database.
-  SLUICE_ASSIGN_OR_RETURN(auto tracking, tracking::TrackingStore::Open(workspace->database(),
-                                                                       SystemClock::Get()));
+  SLUICE_ASSIGN_OR_RETURN(auto tracking,
+                          tracking::TrackingStore::Open(workspace->database(), SystemClock::Get()));
   SLUICE_ASSIGN_OR_RETURN(int version,
                           workspace->database().SchemaVersion(tracking::kSchemaModule));
   std::filesystem::path dot = workspace->root() / storage::Workspace::kDirName;

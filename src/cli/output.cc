@@ -1,30 +1,38 @@
 #include "cli/output.h"
 
+#include <fmt/format.h>
+
 #include <cmath>
 #include <cstdio>
 #include <ctime>
 #include <iostream>
 #include <optional>
 
-#include <fmt/format.h>
-
 namespace sluice::cli {
 
 int ExitCodeFor(StatusCode code) {
   switch (code) {
-    case StatusCode::kOk: return 0;
+    case StatusCode::kOk:
+      return 0;
     case StatusCode::kInvalidArgument:
     case StatusCode::kOutOfRange:
-    case StatusCode::kPermissionDenied: return 2;
-    case StatusCode::kNotFound: return 3;
-    case StatusCode::kAlreadyExists: return 4;
-    case StatusCode::kFailedPrecondition: return 5;
+    case StatusCode::kPermissionDenied:
+      return 2;
+    case StatusCode::kNotFound:
+      return 3;
+    case StatusCode::kAlreadyExists:
+      return 4;
+    case StatusCode::kFailedPrecondition:
+      return 5;
     case StatusCode::kUnavailable:
     case StatusCode::kDeadlineExceeded:
-    case StatusCode::kResourceExhausted: return 6;
-    case StatusCode::kUnimplemented: return 7;
+    case StatusCode::kResourceExhausted:
+      return 6;
+    case StatusCode::kUnimplemented:
+      return 7;
     case StatusCode::kDataLoss:
-    case StatusCode::kInternal: return 1;
+    case StatusCode::kInternal:
+      return 1;
   }
   return 1;
 }
@@ -37,8 +45,8 @@ void PrintJson(const nlohmann::json& document, bool one_line) {
 
 int ReportError(const GlobalOptions& options, const Status& status) {
   if (options.json) {
-    nlohmann::json error = {{"error", {{"code", StatusCodeName(status.code())},
-                                       {"message", status.message()}}}};
+    nlohmann::json error = {
+        {"error", {{"code", StatusCodeName(status.code())}, {"message", status.message()}}}};
     std::cerr << error.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace) << "\n";
   } else {
     std::cerr << "error: " << status.message() << "\n";

@@ -3,11 +3,10 @@
 // exit code per Status code so scripts can tell failures apart.
 #pragma once
 
+#include <nlohmann/json.hpp>
 #include <string>
 #include <string_view>
 #include <vector>
-
-#include <nlohmann/json.hpp>
 
 #include "base/status.h"
 

@@ -36,7 +36,8 @@ void PrintRun(const tracking::Run& run) {
   if (!run.metrics.empty()) {
     Table metrics({"METRIC", "VALUE", "STEP", "TIME"});
     for (const auto& m : run.metrics) {
-      metrics.AddRow({m.key, FormatNumber(m.value), std::to_string(m.step), FormatTime(m.timestamp)});
+      metrics.AddRow(
+          {m.key, FormatNumber(m.value), std::to_string(m.step), FormatTime(m.timestamp)});
     }
     std::cout << "\n" << metrics.Render();
   }
@@ -94,8 +95,7 @@ void PrintComparison(const std::vector<tracking::Run>& runs) {
 }  // namespace
 
 void AddRunsCommands(CLI::App& app, CommandContext& context) {
-  CLI::App* group =
-      app.add_subcommand("runs", "List, show, compare, delete and restore runs");
+  CLI::App* group = app.add_subcommand("runs", "List, show, compare, delete and restore runs");
   group->require_subcommand(1);
   const GlobalOptions& global = context.global;
 
@@ -124,14 +124,17 @@ void AddRunsCommands(CLI::App& app, CommandContext& context) {
     AddCommonFlags(*cmd, context);
     cmd->callback(SessionCommand(context, [f, &global](Session& s) -> Status {
       tracking::SearchRunsRequest req;
-      if (f->experiments.empty()) req.experiment_ids.push_back(std::string(tracking::kDefaultExperimentId));
+      if (f->experiments.empty())
+        req.experiment_ids.push_back(std::string(tracking::kDefaultExperimentId));
       for (const std::string& e : f->experiments) {
         SLUICE_ASSIGN_OR_RETURN(tracking::Experiment experiment, ResolveExperiment(*s.tracking, e));
         req.experiment_ids.push_back(experiment.experiment_id);
       }
       req.filter = f->filter;
       req.order_by = f->order_by;
-      req.view_type = f->view == "all" ? "ALL" : f->view == "deleted" ? "DELETED_ONLY" : "ACTIVE_ONLY";
+      req.view_type = f->view == "all"       ? "ALL"
+                      : f->view == "deleted" ? "DELETED_ONLY"
+                                             : "ACTIVE_ONLY";
       req.max_results = f->max_results;
       SLUICE_ASSIGN_OR_RETURN(auto page, s.tracking->SearchRuns(req));
       if (global.json) {
@@ -148,8 +151,9 @@ void AddRunsCommands(CLI::App& app, CommandContext& context) {
       }
       for (const std::string& key : all) {
         bool named = f->filter.find(key) != std::string::npos ||
-                     std::any_of(f->order_by.begin(), f->order_by.end(),
-                                 [&](const std::string& o) { return o.find(key) != std::string::npos; });
+                     std::any_of(f->order_by.begin(), f->order_by.end(), [&](const std::string& o) {
+                       return o.find(key) != std::string::npos;
+                     });
         if (named) columns.push_back(key);
       }
       for (const std::string& key : all) {

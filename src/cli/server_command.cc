@@ -1,7 +1,8 @@
 // sluice server [--host H] [--port P]
+#include <pthread.h>
+
 #include <csignal>
 #include <iostream>
-#include <pthread.h>
 
 #include "api/api.h"
 #include "cli/commands.h"

@@ -18,9 +18,8 @@ Result<Session> OpenSession(const GlobalOptions& options) {
   }
   Session session;
   SLUICE_ASSIGN_OR_RETURN(session.workspace, storage::Workspace::Open(root));
-  SLUICE_ASSIGN_OR_RETURN(
-      session.tracking,
-      tracking::TrackingStore::Open(session.workspace->database(), SystemClock::Get()));
+  SLUICE_ASSIGN_OR_RETURN(session.tracking, tracking::TrackingStore::Open(
+                                                session.workspace->database(), SystemClock::Get()));
   session.artifacts = std::make_unique<tracking::ArtifactStore>(
       session.workspace->database(), session.workspace->blobs(), SystemClock::Get());
   return session;
@@ -37,8 +36,8 @@ std::function<void()> SessionCommand(CommandContext& context,
 
 Result<tracking::Experiment> ResolveExperiment(tracking::TrackingStore& store,
                                                const std::string& id_or_name) {
-  bool numeric = !id_or_name.empty() &&
-                 id_or_name.find_first_not_of("0123456789") == std::string::npos;
+  bool numeric =
+      !id_or_name.empty() && id_or_name.find_first_not_of("0123456789") == std::string::npos;
   if (numeric) {
     Result<tracking::Experiment> by_id = store.GetExperiment(id_or_name);
     if (by_id.ok() || by_id.status().code() != StatusCode::kNotFound) return by_id;

@@ -22,8 +22,7 @@ struct Session {
 Result<Session> OpenSession(const GlobalOptions& options);
 
 // A command callback that opens the session, runs `body`, and reports a failure.
-std::function<void()> SessionCommand(CommandContext& context,
-                                     std::function<Status(Session&)> body);
+std::function<void()> SessionCommand(CommandContext& context, std::function<Status(Session&)> body);
 
 // An experiment given as an id ("3") or a name ("churn"); an id wins when both could match.
 Result<tracking::Experiment> ResolveExperiment(tracking::TrackingStore& store,

@@ -163,9 +163,9 @@ Status ArtifactStore::Delete(std::string_view path) {
   std::string normalized = Normalize(path);
   auto [low, high] = FolderRange(normalized);
   return db_.Write([&](Connection& c) -> Status {
-    SLUICE_RETURN_IF_ERROR(c.Execute(
-        "DELETE FROM artifacts WHERE path = ? OR (path >= ? AND path < ?)",
-        {normalized, low, high}));
+    SLUICE_RETURN_IF_ERROR(
+        c.Execute("DELETE FROM artifacts WHERE path = ? OR (path >= ? AND path < ?)",
+                  {normalized, low, high}));
     if (c.ChangedRows() == 0) return NotFound("artifact '{}' does not exist", normalized);
     // Blobs stay: other paths may share them; garbage collection reclaims unreferenced ones.
     return Status();

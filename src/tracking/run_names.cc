@@ -1,10 +1,10 @@
 #include "tracking/run_names.h"
 
+#include <fmt/core.h>
+
 #include <array>
 #include <cstdint>
 #include <string_view>
-
-#include <fmt/core.h>
 
 #include "base/random.h"
 
@@ -12,15 +12,15 @@ namespace sluice::tracking {
 namespace {
 
 constexpr std::array<std::string_view, 32> kAdjectives = {
-    "amber",  "bold",   "brave",  "bright", "calm",   "clever", "crisp", "dapper",
-    "eager",  "fair",   "gentle", "glad",   "golden", "grand",  "happy", "honest",
-    "jolly",  "keen",   "kind",   "lively", "lucid",  "merry",  "nimble", "noble",
-    "proud",  "quick",  "quiet",  "rapid",  "sharp",  "steady", "swift", "witty"};
+    "amber", "bold",  "brave",  "bright", "calm",   "clever", "crisp",  "dapper",
+    "eager", "fair",  "gentle", "glad",   "golden", "grand",  "happy",  "honest",
+    "jolly", "keen",  "kind",   "lively", "lucid",  "merry",  "nimble", "noble",
+    "proud", "quick", "quiet",  "rapid",  "sharp",  "steady", "swift",  "witty"};
 constexpr std::array<std::string_view, 32> kNouns = {
-    "badger", "bear",  "crane",  "deer",   "dove",   "eagle", "falcon", "finch",
-    "fox",    "gecko", "hare",   "heron",  "ibis",   "koala", "lark",   "lemur",
-    "lynx",   "mole",  "newt",   "otter",  "owl",    "panda", "puffin", "quail",
-    "raven",  "seal",  "shrew",  "stoat",  "swan",   "tern",  "wolf",   "wren"};
+    "badger", "bear",  "crane", "deer",  "dove", "eagle", "falcon", "finch",
+    "fox",    "gecko", "hare",  "heron", "ibis", "koala", "lark",   "lemur",
+    "lynx",   "mole",  "newt",  "otter", "owl",  "panda", "puffin", "quail",
+    "raven",  "seal",  "shrew", "stoat", "swan", "tern",  "wolf",   "wren"};
 
 }  // namespace
 

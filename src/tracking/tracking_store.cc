@@ -2,14 +2,13 @@
 
 #include <algorithm>
 #include <charconv>
-#include <limits>
 #include <cmath>
+#include <limits>
 #include <map>
+#include <nlohmann/json.hpp>
 #include <regex>
 #include <set>
 #include <unordered_map>
-
-#include <nlohmann/json.hpp>
 
 #include "base/random.h"
 #include "tracking/run_names.h"
@@ -67,9 +66,9 @@ Experiment ExperimentFromRow(const Row& r) {
 
 Result<Experiment> LoadExperiment(Connection& c, int64_t id) {
   SLUICE_ASSIGN_OR_RETURN(
-      auto rows, c.Query(fmt::format("SELECT {} FROM experiments WHERE experiment_id = ?",
-                                     kExperimentColumns),
-                         {id}));
+      auto rows,
+      c.Query(fmt::format("SELECT {} FROM experiments WHERE experiment_id = ?", kExperimentColumns),
+              {id}));
   if (rows.empty()) return NotFound("experiment '{}' does not exist", id);
   Experiment e = ExperimentFromRow(rows[0]);
   SLUICE_ASSIGN_OR_RETURN(e.tags, LoadExperimentTags(c, id));
@@ -104,12 +103,13 @@ Result<RunInfo> LoadRunInfo(Connection& c, std::string_view run_id) {
 
 // Writes to a run need it active, as in MLflow.
 Status RequireActiveRun(Connection& c, std::string_view run_id) {
-  SLUICE_ASSIGN_OR_RETURN(
-      auto rows, c.Query("SELECT lifecycle_stage FROM runs WHERE run_uuid = ?", {run_id}));
+  SLUICE_ASSIGN_OR_RETURN(auto rows,
+                          c.Query("SELECT lifecycle_stage FROM runs WHERE run_uuid = ?", {run_id}));
   if (rows.empty()) return NotFound("run '{}' does not exist", run_id);
   if (rows[0][0].AsText() != kActive) {
-    return FailedPrecondition("run '{}' must be in the 'active' state; it is '{}' (restore it first)",
-                              run_id, rows[0][0].AsText());
+    return FailedPrecondition(
+        "run '{}' must be in the 'active' state; it is '{}' (restore it first)", run_id,
+        rows[0][0].AsText());
   }
   return Status();
 }
@@ -144,7 +144,8 @@ Result<std::vector<Run>> LoadRuns(Connection& c, const std::vector<std::string>&
     std::unordered_map<std::string, Run> by_id;
     SLUICE_ASSIGN_OR_RETURN(
         auto rows,
-        c.Query(fmt::format("SELECT {} FROM runs WHERE run_uuid IN ({})", kRunColumns, in), params));
+        c.Query(fmt::format("SELECT {} FROM runs WHERE run_uuid IN ({})", kRunColumns, in),
+                params));
     for (Row& r : rows) {
       Run run;
       run.info = RunInfoFromRow(r);
@@ -226,10 +227,10 @@ Status InsertMetrics(Connection& c, std::string_view run_id, const std::vector<M
   std::unordered_map<std::string_view, const Metric*> latest;
   for (const Metric& m : metrics) {
     bool is_nan = std::isnan(m.value);
-    SLUICE_RETURN_IF_ERROR(c.Execute(
-        "INSERT INTO metrics (run_uuid, key, value, is_nan, timestamp, step) "
-        "VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING",
-        {run_id, m.key, is_nan ? Value() : Value(m.value), is_nan, m.timestamp, m.step}));
+    SLUICE_RETURN_IF_ERROR(
+        c.Execute("INSERT INTO metrics (run_uuid, key, value, is_nan, timestamp, step) "
+                  "VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING",
+                  {run_id, m.key, is_nan ? Value() : Value(m.value), is_nan, m.timestamp, m.step}));
     auto [it, inserted] = latest.emplace(m.key, &m);
     if (!inserted && IsLater(m, *it->second)) it->second = &m;
   }
@@ -254,9 +255,10 @@ Status InsertParams(Connection& c, std::string_view run_id, const std::vector<Pa
   for (const Param& p : params) {
     auto [it, inserted] = seen.emplace(p.key, p.value);
     if (!inserted && it->second != p.value) {
-      return InvalidArgument("param '{}' appears twice in the batch with different values ('{}' "
-                             "and '{}')",
-                             p.key, it->second, p.value);
+      return InvalidArgument(
+          "param '{}' appears twice in the batch with different values ('{}' "
+          "and '{}')",
+          p.key, it->second, p.value);
     }
   }
   for (const Param& p : params) {
@@ -278,10 +280,10 @@ Status InsertParams(Connection& c, std::string_view run_id, const std::vector<Pa
 
 Status UpsertTags(Connection& c, std::string_view run_id, const std::vector<Tag>& tags) {
   for (const Tag& t : tags) {
-    SLUICE_RETURN_IF_ERROR(c.Execute(
-        "INSERT INTO tags (run_uuid, key, value) VALUES (?, ?, ?) "
-        "ON CONFLICT (run_uuid, key) DO UPDATE SET value = excluded.value",
-        {run_id, t.key, t.value}));
+    SLUICE_RETURN_IF_ERROR(
+        c.Execute("INSERT INTO tags (run_uuid, key, value) VALUES (?, ?, ?) "
+                  "ON CONFLICT (run_uuid, key) DO UPDATE SET value = excluded.value",
+                  {run_id, t.key, t.value}));
     // The run name lives in both places; MLflow keeps them equal.
     if (t.key == kRunNameTag) {
       SLUICE_RETURN_IF_ERROR(
@@ -296,11 +298,11 @@ constexpr std::string_view kLoggedModelColumns =
     "last_updated_timestamp, status, status_message, model_type, source_run_id";
 
 Result<LoggedModel> LoadLoggedModel(Connection& c, std::string_view model_id) {
-  SLUICE_ASSIGN_OR_RETURN(
-      auto rows, c.Query(fmt::format("SELECT {} FROM logged_models WHERE model_id = ? AND "
-                                     "lifecycle_stage = 'active'",
-                                     kLoggedModelColumns),
-                         {model_id}));
+  SLUICE_ASSIGN_OR_RETURN(auto rows,
+                          c.Query(fmt::format("SELECT {} FROM logged_models WHERE model_id = ? AND "
+                                              "lifecycle_stage = 'active'",
+                                              kLoggedModelColumns),
+                                  {model_id}));
   if (rows.empty()) return NotFound("logged model '{}' does not exist", model_id);
   const Row& r = rows[0];
   LoggedModel m;
@@ -383,10 +385,10 @@ Result<std::string> TrackingStore::CreateExperiment(const CreateExperimentReques
         "creation_time, last_update_time) VALUES (?, ?, ?, 'active', ?, ?)",
         {id, request.name, location, now, now}));
     for (const Tag& t : request.tags) {
-      SLUICE_RETURN_IF_ERROR(c.Execute(
-          "INSERT INTO experiment_tags (experiment_id, key, value) VALUES (?, ?, ?) "
-          "ON CONFLICT (experiment_id, key) DO UPDATE SET value = excluded.value",
-          {id, t.key, t.value}));
+      SLUICE_RETURN_IF_ERROR(
+          c.Execute("INSERT INTO experiment_tags (experiment_id, key, value) VALUES (?, ?, ?) "
+                    "ON CONFLICT (experiment_id, key) DO UPDATE SET value = excluded.value",
+                    {id, t.key, t.value}));
     }
     return Status();
   }));
@@ -415,8 +417,7 @@ Result<Experiment> TrackingStore::GetExperimentByName(std::string_view name) {
   return e;
 }
 
-Result<Page<Experiment>> TrackingStore::SearchExperiments(
-    const SearchExperimentsRequest& request) {
+Result<Page<Experiment>> TrackingStore::SearchExperiments(const SearchExperimentsRequest& request) {
   SLUICE_RETURN_IF_ERROR(CheckMaxResults(request.max_results, kMaxSearchResults));
   ExperimentSearch search;
   SLUICE_ASSIGN_OR_RETURN(search.filter, ParseExperimentFilter(request.filter));
@@ -457,9 +458,10 @@ Status TrackingStore::RenameExperiment(std::string_view experiment_id, std::stri
     SLUICE_ASSIGN_OR_RETURN(
         auto rows, c.Query("SELECT experiment_id FROM experiments WHERE name = ?", {new_name}));
     if (!rows.empty()) {
-      return AlreadyExists("cannot rename experiment '{}' to '{}': that name is taken by "
-                           "experiment {}",
-                           e.name, new_name, rows[0][0].AsInt());
+      return AlreadyExists(
+          "cannot rename experiment '{}' to '{}': that name is taken by "
+          "experiment {}",
+          e.name, new_name, rows[0][0].AsInt());
     }
     return c.Execute(
         "UPDATE experiments SET name = ?, last_update_time = ? WHERE experiment_id = ?",
@@ -474,10 +476,10 @@ Status TrackingStore::DeleteExperiment(std::string_view experiment_id) {
   return db_.Write([&](Connection& c) -> Status {
     SLUICE_ASSIGN_OR_RETURN(Experiment e, LoadExperiment(c, id));
     if (e.lifecycle_stage == kDeleted) return Status();
-    SLUICE_RETURN_IF_ERROR(c.Execute(
-        "UPDATE experiments SET lifecycle_stage = 'deleted', last_update_time = ? "
-        "WHERE experiment_id = ?",
-        {now, id}));
+    SLUICE_RETURN_IF_ERROR(
+        c.Execute("UPDATE experiments SET lifecycle_stage = 'deleted', last_update_time = ? "
+                  "WHERE experiment_id = ?",
+                  {now, id}));
     // deleted_time = the experiment's deletion marks the runs that go and come back with it.
     return c.Execute(
         "UPDATE runs SET lifecycle_stage = 'deleted', deleted_time = ? "
@@ -491,8 +493,7 @@ Status TrackingStore::RestoreExperiment(std::string_view experiment_id) {
   return db_.Write([&](Connection& c) -> Status {
     SLUICE_ASSIGN_OR_RETURN(Experiment e, LoadExperiment(c, id));
     if (e.lifecycle_stage != kDeleted) {
-      return NotFound("experiment '{}' is not deleted; there is nothing to restore",
-                      experiment_id);
+      return NotFound("experiment '{}' is not deleted; there is nothing to restore", experiment_id);
     }
     SLUICE_RETURN_IF_ERROR(c.Execute(
         "UPDATE runs SET lifecycle_stage = 'active', deleted_time = NULL WHERE experiment_id = ? "
@@ -571,9 +572,9 @@ Result<Run> TrackingStore::CreateRun(const CreateRunRequest& request) {
         "end_time, artifact_uri, lifecycle_stage) VALUES (?, ?, ?, ?, 'RUNNING', ?, NULL, ?, "
         "'active')",
         {run_id, experiment, run_name, request.user_id, start, artifact_uri}));
-    run.info = {run_id,     run_name,     std::to_string(experiment),
-                request.user_id, "RUNNING", start,
-                std::nullopt, artifact_uri, std::string(kActive)};
+    run.info = {run_id,          run_name,     std::to_string(experiment),
+                request.user_id, "RUNNING",    start,
+                std::nullopt,    artifact_uri, std::string(kActive)};
     return UpsertTags(c, run_id, tags);
   }));
   // A new run holds exactly what was written, so it is not read back. Tags come back sorted by
@@ -777,8 +778,8 @@ Status TrackingStore::LogModel(std::string_view run_id, std::string_view model_j
   });
 }
 
-Result<Page<Metric>> TrackingStore::GetMetricHistory(std::string_view run_id,
-                                                     std::string_view key, int64_t max_results,
+Result<Page<Metric>> TrackingStore::GetMetricHistory(std::string_view run_id, std::string_view key,
+                                                     int64_t max_results,
                                                      std::string_view page_token) {
   if (max_results < 0) return InvalidArgument("max_results must be >= 0; got {}", max_results);
   int64_t offset = 0;
@@ -790,11 +791,11 @@ Result<Page<Metric>> TrackingStore::GetMetricHistory(std::string_view run_id,
     SLUICE_RETURN_IF_ERROR(LoadRunInfo(c, run_id).status());
     // LIMIT -1 means no limit in SQLite; PostgreSQL takes LIMIT ALL. Keep one form: a huge limit.
     int64_t limit = max_results == 0 ? std::numeric_limits<int64_t>::max() : max_results + 1;
-    SLUICE_ASSIGN_OR_RETURN(
-        auto rows, c.Query("SELECT key, value, is_nan, timestamp, step FROM metrics WHERE "
-                           "run_uuid = ? AND key = ? ORDER BY step, timestamp, value "
-                           "LIMIT ? OFFSET ?",
-                           {run_id, key, limit, offset}));
+    SLUICE_ASSIGN_OR_RETURN(auto rows,
+                            c.Query("SELECT key, value, is_nan, timestamp, step FROM metrics WHERE "
+                                    "run_uuid = ? AND key = ? ORDER BY step, timestamp, value "
+                                    "LIMIT ? OFFSET ?",
+                                    {run_id, key, limit, offset}));
     for (const Row& r : rows) {
       if (max_results != 0 && static_cast<int64_t>(page.items.size()) == max_results) {
         page.next_page_token = EncodePageToken(offset + max_results);
@@ -822,23 +823,23 @@ Result<LoggedModel> TrackingStore::CreateLoggedModel(const CreateLoggedModelRequ
       SLUICE_RETURN_IF_ERROR(LoadRunInfo(c, request.source_run_id).status());
     }
     std::string location = fmt::format("{}/models/{}/artifacts", e.artifact_location, model_id);
-    SLUICE_RETURN_IF_ERROR(c.Execute(
-        "INSERT INTO logged_models (model_id, experiment_id, name, artifact_location, "
-        "creation_timestamp, last_updated_timestamp, status, model_type, source_run_id) "
-        "VALUES (?, ?, ?, ?, ?, ?, 'LOGGED_MODEL_PENDING', ?, ?)",
-        {model_id, experiment, name, location, now, now, request.model_type,
-         request.source_run_id}));
+    SLUICE_RETURN_IF_ERROR(
+        c.Execute("INSERT INTO logged_models (model_id, experiment_id, name, artifact_location, "
+                  "creation_timestamp, last_updated_timestamp, status, model_type, source_run_id) "
+                  "VALUES (?, ?, ?, ?, ?, ?, 'LOGGED_MODEL_PENDING', ?, ?)",
+                  {model_id, experiment, name, location, now, now, request.model_type,
+                   request.source_run_id}));
     for (const Tag& t : request.tags) {
-      SLUICE_RETURN_IF_ERROR(c.Execute(
-          "INSERT INTO logged_model_tags (model_id, key, value) VALUES (?, ?, ?) "
-          "ON CONFLICT (model_id, key) DO UPDATE SET value = excluded.value",
-          {model_id, t.key, t.value}));
+      SLUICE_RETURN_IF_ERROR(
+          c.Execute("INSERT INTO logged_model_tags (model_id, key, value) VALUES (?, ?, ?) "
+                    "ON CONFLICT (model_id, key) DO UPDATE SET value = excluded.value",
+                    {model_id, t.key, t.value}));
     }
     for (const Param& p : request.params) {
-      SLUICE_RETURN_IF_ERROR(c.Execute(
-          "INSERT INTO logged_model_params (model_id, key, value) VALUES (?, ?, ?) "
-          "ON CONFLICT (model_id, key) DO UPDATE SET value = excluded.value",
-          {model_id, p.key, p.value}));
+      SLUICE_RETURN_IF_ERROR(
+          c.Execute("INSERT INTO logged_model_params (model_id, key, value) VALUES (?, ?, ?) "
+                    "ON CONFLICT (model_id, key) DO UPDATE SET value = excluded.value",
+                    {model_id, p.key, p.value}));
     }
     return Status();
   }));
@@ -875,9 +876,10 @@ Result<LoggedModel> TrackingStore::FinalizeLoggedModel(std::string_view model_id
 Status TrackingStore::DeleteLoggedModel(std::string_view model_id) {
   return db_.Write([&](Connection& c) -> Status {
     SLUICE_RETURN_IF_ERROR(LoadLoggedModel(c, model_id).status());
-    return c.Execute("UPDATE logged_models SET lifecycle_stage = 'deleted', "
-                     "last_updated_timestamp = ? WHERE model_id = ?",
-                     {clock_.NowMillis(), model_id});
+    return c.Execute(
+        "UPDATE logged_models SET lifecycle_stage = 'deleted', "
+        "last_updated_timestamp = ? WHERE model_id = ?",
+        {clock_.NowMillis(), model_id});
   });
 }
 
@@ -886,10 +888,10 @@ Status TrackingStore::SetLoggedModelTags(std::string_view model_id, const std::v
   return db_.Write([&](Connection& c) -> Status {
     SLUICE_RETURN_IF_ERROR(LoadLoggedModel(c, model_id).status());
     for (const Tag& t : tags) {
-      SLUICE_RETURN_IF_ERROR(c.Execute(
-          "INSERT INTO logged_model_tags (model_id, key, value) VALUES (?, ?, ?) "
-          "ON CONFLICT (model_id, key) DO UPDATE SET value = excluded.value",
-          {model_id, t.key, t.value}));
+      SLUICE_RETURN_IF_ERROR(
+          c.Execute("INSERT INTO logged_model_tags (model_id, key, value) VALUES (?, ?, ?) "
+                    "ON CONFLICT (model_id, key) DO UPDATE SET value = excluded.value",
+                    {model_id, t.key, t.value}));
     }
     return Status();
   });
@@ -911,10 +913,10 @@ Status TrackingStore::LogLoggedModelParams(std::string_view model_id,
   return db_.Write([&](Connection& c) -> Status {
     SLUICE_RETURN_IF_ERROR(LoadLoggedModel(c, model_id).status());
     for (const Param& p : params) {
-      SLUICE_RETURN_IF_ERROR(c.Execute(
-          "INSERT INTO logged_model_params (model_id, key, value) VALUES (?, ?, ?) "
-          "ON CONFLICT (model_id, key) DO UPDATE SET value = excluded.value",
-          {model_id, p.key, p.value}));
+      SLUICE_RETURN_IF_ERROR(
+          c.Execute("INSERT INTO logged_model_params (model_id, key, value) VALUES (?, ?, ?) "
+                    "ON CONFLICT (model_id, key) DO UPDATE SET value = excluded.value",
+                    {model_id, p.key, p.value}));
     }
     return Status();
   });
@@ -979,11 +981,10 @@ Result<Page<LoggedModel>> TrackingStore::SearchLoggedModels(
   Page<LoggedModel> page;
   SLUICE_RETURN_IF_ERROR(db_.Read([&](Connection& c) -> Status {
     SLUICE_ASSIGN_OR_RETURN(
-        auto rows,
-        c.Query(fmt::format("SELECT model_id FROM logged_models WHERE {} ORDER BY "
-                            "creation_timestamp DESC, model_id LIMIT ? OFFSET ?",
-                            where),
-                params));
+        auto rows, c.Query(fmt::format("SELECT model_id FROM logged_models WHERE {} ORDER BY "
+                                       "creation_timestamp DESC, model_id LIMIT ? OFFSET ?",
+                                       where),
+                           params));
     for (size_t i = 0; i < rows.size() && static_cast<int64_t>(i) < max_results; ++i) {
       SLUICE_ASSIGN_OR_RETURN(LoggedModel m, LoadLoggedModel(c, rows[i][0].AsText()));
       page.items.push_back(std::move(m));
@@ -1001,10 +1002,10 @@ Status TrackingStore::LogOutputs(std::string_view run_id, const std::vector<Mode
     SLUICE_RETURN_IF_ERROR(RequireActiveRun(c, run_id));
     for (const ModelOutput& o : outputs) {
       SLUICE_RETURN_IF_ERROR(LoadLoggedModel(c, o.model_id).status());
-      SLUICE_RETURN_IF_ERROR(c.Execute(
-          "INSERT INTO run_outputs (run_uuid, model_id, step) VALUES (?, ?, ?) "
-          "ON CONFLICT (run_uuid, model_id) DO UPDATE SET step = excluded.step",
-          {run_id, o.model_id, o.step}));
+      SLUICE_RETURN_IF_ERROR(
+          c.Execute("INSERT INTO run_outputs (run_uuid, model_id, step) VALUES (?, ?, ?) "
+                    "ON CONFLICT (run_uuid, model_id) DO UPDATE SET step = excluded.step",
+                    {run_id, o.model_id, o.step}));
     }
     return Status();
   });

@@ -43,7 +43,7 @@ struct SearchExperimentsRequest {
 struct CreateRunRequest {
   std::string experiment_id = std::string(kDefaultExperimentId);
   std::string user_id;
-  std::string run_name;  // "" = a generated name such as "brave-otter-417"
+  std::string run_name;               // "" = a generated name such as "brave-otter-417"
   std::optional<int64_t> start_time;  // default: now
   std::vector<Tag> tags;
 };

@@ -39,9 +39,10 @@ Status ValidateKey(std::string_view what, std::string_view key) {
     }
   }
   if (key.front() == '/' || HasDotDotComponent(key)) {
-    return InvalidArgument("invalid {} key '{}': a key may not start with '/' or contain a '..' "
-                           "path component",
-                           what, key);
+    return InvalidArgument(
+        "invalid {} key '{}': a key may not start with '/' or contain a '..' "
+        "path component",
+        what, key);
   }
   return Status();
 }
@@ -104,8 +105,8 @@ Status ValidateExperimentName(std::string_view name) {
 Status ValidateDatasetInput(const DatasetInput& input) {
   const Dataset& d = input.dataset;
   if (d.name.empty() || d.name.size() > kMaxDatasetNameLength) {
-    return InvalidArgument("dataset name must be 1 to {} characters; got {}",
-                           kMaxDatasetNameLength, d.name.size());
+    return InvalidArgument("dataset name must be 1 to {} characters; got {}", kMaxDatasetNameLength,
+                           d.name.size());
   }
   if (d.digest.empty() || d.digest.size() > kMaxDatasetDigestLength) {
     return InvalidArgument("dataset '{}': digest must be 1 to {} characters; got {}", d.name,
@@ -135,8 +136,7 @@ Status ValidateArtifactPath(std::string_view path, bool allow_empty) {
     return PermissionDenied("invalid artifact path '{}': absolute paths are not allowed", path);
   }
   if (path.find('\\') != std::string_view::npos || path.find('\0') != std::string_view::npos) {
-    return InvalidArgument("invalid artifact path '{}': backslashes and NUL are not allowed",
-                           path);
+    return InvalidArgument("invalid artifact path '{}': backslashes and NUL are not allowed", path);
   }
   size_t start = 0;
   while (start <= path.size()) {

@@ -1,4 +1,6 @@
 // The `sluice` binary as a user runs it: exit codes, output, --json, --help.
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
 #include <signal.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -6,11 +8,8 @@
 #include <cstdio>
 #include <cstdlib>
 #include <fstream>
-#include <sstream>
-
-#include <gmock/gmock.h>
-#include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
+#include <sstream>
 
 #include "base/clock.h"
 #include "http/client.h"
@@ -122,13 +121,13 @@ TEST_F(CliTest, RunsListShowCompare) {
   std::vector<std::string> ids;
   {
     ASSERT_OK_AND_ASSIGN(auto ws, storage::Workspace::Open(dir_.path()));
-    ASSERT_OK_AND_ASSIGN(auto store, tracking::TrackingStore::Open(ws->database(),
-                                                                   SystemClock::Get()));
+    ASSERT_OK_AND_ASSIGN(auto store,
+                         tracking::TrackingStore::Open(ws->database(), SystemClock::Get()));
     ASSERT_OK_AND_ASSIGN(std::string exp, store->CreateExperiment({.name = "churn"}));
     for (int depth : {4, 6, 8}) {
-      ASSERT_OK_AND_ASSIGN(tracking::Run run,
-                           store->CreateRun({.experiment_id = exp,
-                                             .run_name = "depth-" + std::to_string(depth)}));
+      ASSERT_OK_AND_ASSIGN(
+          tracking::Run run,
+          store->CreateRun({.experiment_id = exp, .run_name = "depth-" + std::to_string(depth)}));
       ASSERT_OK(store->LogBatch(run.info.run_id, {{"auc", 0.8 + depth / 100.0, 1, 0}},
                                 {{"depth", std::to_string(depth)}, {"eta", "0.1"}}, {}));
       ids.push_back(run.info.run_id);
@@ -221,8 +220,8 @@ TEST_F(CliTest, ServerServesAndStopsOnSigterm) {
     if (std::freopen(out.c_str(), "w", stdout) == nullptr) _exit(126);
     std::string binary = Binary();
     std::string workspace = dir_.path().string();
-    execl(binary.c_str(), binary.c_str(), "server", "--workspace", workspace.c_str(), "--port",
-          "0", "--json", static_cast<char*>(nullptr));
+    execl(binary.c_str(), binary.c_str(), "server", "--workspace", workspace.c_str(), "--port", "0",
+          "--json", static_cast<char*>(nullptr));
     _exit(127);
   }
   ChildGuard server(pid);

@@ -1,9 +1,8 @@
 // Eight processes logging to one workspace database at once lose nothing.
-#include <sys/wait.h>
-#include <unistd.h>
-
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 #include "base/clock.h"
 #include "storage/sqlite_database.h"
@@ -26,15 +25,16 @@ int LogFromChild(const std::filesystem::path& db_path, const std::string& experi
   auto store = TrackingStore::Open(**db, SystemClock::Get());
   if (!store.ok()) return 11;
   for (int r = 0; r < kRunsPerProcess; ++r) {
-    auto run = (*store)->CreateRun({.experiment_id = experiment_id,
-                                    .run_name = "child-" + std::to_string(child)});
+    auto run = (*store)->CreateRun(
+        {.experiment_id = experiment_id, .run_name = "child-" + std::to_string(child)});
     if (!run.ok()) return 12;
     const std::string& id = run->info.run_id;
     for (int b = 0; b < kBatchesPerRun; ++b) {
       std::vector<Metric> metrics;
       for (int i = 0; i < 100; ++i) metrics.push_back({"m", double(i), 1000 + b, b * 100 + i});
-      if (!(*store)->LogBatch(id, metrics, {{"p" + std::to_string(b), "v"}},
-                              {{"child", std::to_string(child)}})
+      if (!(*store)
+               ->LogBatch(id, metrics, {{"p" + std::to_string(b), "v"}},
+                          {{"child", std::to_string(child)}})
                .ok()) {
         return 13;
       }
@@ -68,8 +68,8 @@ TEST(TrackingConcurrencyTest, EightProcessesLoseNothing) {
 
   ASSERT_OK_AND_ASSIGN(auto db, storage::OpenSqliteDatabase(db_path));
   ASSERT_OK_AND_ASSIGN(auto store, TrackingStore::Open(*db, SystemClock::Get()));
-  ASSERT_OK_AND_ASSIGN(auto page, store->SearchRuns({.experiment_ids = {experiment_id},
-                                                     .max_results = 1000}));
+  ASSERT_OK_AND_ASSIGN(auto page,
+                       store->SearchRuns({.experiment_ids = {experiment_id}, .max_results = 1000}));
   ASSERT_EQ(page.items.size(), size_t{kProcesses * kRunsPerProcess});
   for (const tracking::Run& run : page.items) {
     EXPECT_EQ(run.params.size(), size_t{kBatchesPerRun});

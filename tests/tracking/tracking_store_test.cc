@@ -1,10 +1,10 @@
 #include "tracking/tracking_store.h"
 
-#include <cmath>
-#include <limits>
-
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
+
+#include <cmath>
+#include <limits>
 
 #include "storage/sqlite_database.h"
 #include "testing/status_matchers.h"
@@ -129,7 +129,8 @@ TEST_F(TrackingStoreTest, ExperimentTags) {
 
 TEST_F(TrackingStoreTest, CreateRunDefaults) {
   std::string id = NewExperiment("e");
-  ASSERT_OK_AND_ASSIGN(tracking::Run run, store_->CreateRun({.experiment_id = id, .user_id = "ana"}));
+  ASSERT_OK_AND_ASSIGN(tracking::Run run,
+                       store_->CreateRun({.experiment_id = id, .user_id = "ana"}));
   EXPECT_THAT(run.info.run_id, SizeIs(32));
   EXPECT_EQ(run.info.status, "RUNNING");
   EXPECT_EQ(run.info.user_id, "ana");
@@ -142,10 +143,10 @@ TEST_F(TrackingStoreTest, CreateRunDefaults) {
 
 TEST_F(TrackingStoreTest, UpdateRunAndRunNameTag) {
   tracking::Run run = NewRun("0", "first");
-  ASSERT_OK_AND_ASSIGN(RunInfo info, store_->UpdateRun({.run_id = run.info.run_id,
-                                                        .status = "FINISHED",
-                                                        .end_time = 5,
-                                                        .run_name = "second"}));
+  ASSERT_OK_AND_ASSIGN(
+      RunInfo info,
+      store_->UpdateRun(
+          {.run_id = run.info.run_id, .status = "FINISHED", .end_time = 5, .run_name = "second"}));
   EXPECT_EQ(info.status, "FINISHED");
   EXPECT_EQ(info.end_time, 5);
   EXPECT_EQ(info.run_name, "second");
@@ -191,8 +192,7 @@ TEST_F(TrackingStoreTest, NanAndInfinityAreKept) {
   tracking::Run run = NewRun("0");
   const std::string& id = run.info.run_id;
   double inf = std::numeric_limits<double>::infinity();
-  ASSERT_OK(store_->LogBatch(id,
-                             {{"a", std::nan(""), 1, 0}, {"b", inf, 1, 0}, {"c", -inf, 1, 0}},
+  ASSERT_OK(store_->LogBatch(id, {{"a", std::nan(""), 1, 0}, {"b", inf, 1, 0}, {"c", -inf, 1, 0}},
                              {}, {}));
   ASSERT_OK_AND_ASSIGN(tracking::Run after, store_->GetRun(id));
   ASSERT_THAT(after.metrics, SizeIs(3));
@@ -329,16 +329,16 @@ TEST_F(TrackingStoreTest, LogModelAppendsHistory) {
     if (t.key == "mlflow.log-model.history") history = t.value;
   }
   EXPECT_EQ(history, R"([{"artifact_path":"model"},{"artifact_path":"model2"}])");
-  EXPECT_THAT(store_->LogModel(run.info.run_id, "not json"), StatusIs(StatusCode::kInvalidArgument));
+  EXPECT_THAT(store_->LogModel(run.info.run_id, "not json"),
+              StatusIs(StatusCode::kInvalidArgument));
 }
 
 TEST_F(TrackingStoreTest, LoggedModels) {
   tracking::Run run = NewRun("0");
-  ASSERT_OK_AND_ASSIGN(LoggedModel m,
-                       store_->CreateLoggedModel({.experiment_id = "0",
-                                                  .name = "model",
-                                                  .source_run_id = run.info.run_id,
-                                                  .params = {{"depth", "6"}}}));
+  ASSERT_OK_AND_ASSIGN(LoggedModel m, store_->CreateLoggedModel({.experiment_id = "0",
+                                                                 .name = "model",
+                                                                 .source_run_id = run.info.run_id,
+                                                                 .params = {{"depth", "6"}}}));
   EXPECT_EQ(m.status, "LOGGED_MODEL_PENDING");
   EXPECT_EQ(m.artifact_location, "mlflow-artifacts:/0/models/" + m.model_id + "/artifacts");
   ASSERT_OK_AND_ASSIGN(m, store_->FinalizeLoggedModel(m.model_id, "LOGGED_MODEL_READY"));
@@ -349,9 +349,9 @@ TEST_F(TrackingStoreTest, LoggedModels) {
   EXPECT_EQ(after.outputs[0].step, 3);
   ASSERT_OK_AND_ASSIGN(auto page, store_->SearchLoggedModels({"0"}, "", 10, ""));
   EXPECT_THAT(page.items, SizeIs(1));
-  ASSERT_OK_AND_ASSIGN(page, store_->SearchLoggedModels(
-                                 {}, "source_run_id='" + run.info.run_id + "' AND name='model'",
-                                 10, ""));
+  ASSERT_OK_AND_ASSIGN(page,
+                       store_->SearchLoggedModels(
+                           {}, "source_run_id='" + run.info.run_id + "' AND name='model'", 10, ""));
   EXPECT_THAT(page.items, SizeIs(1));
   ASSERT_OK_AND_ASSIGN(page, store_->SearchLoggedModels({}, "name = \"other\"", 10, ""));
   EXPECT_THAT(page.items, SizeIs(0));
