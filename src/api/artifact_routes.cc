@@ -175,6 +175,7 @@ std::shared_ptr<const http::Router> BuildRouter(const Services& services) {
   router->SetStatusResponder([](const Status& status) { return ErrorResponse(status); });
   MountTracking(*router, services);
   MountArtifacts(*router, services);
+  MountRegistry(*router, services);
   router->Add(Method::kGet, "/health",
               [](const http::Request&) { return http::Response::Text(200, "OK"); });
   router->Add(Method::kGet, "/version", [](const http::Request&) {

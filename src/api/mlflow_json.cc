@@ -106,6 +106,71 @@ Json ToJson(const tracking::LoggedModel& m) {
   return {{"info", std::move(info)}, {"data", std::move(data)}};
 }
 
+Json ToJson(const registry::ModelVersion& v) {
+  Json j = {{"name", v.name},
+            {"version", v.version},
+            {"creation_timestamp", v.creation_timestamp},
+            {"last_updated_timestamp", v.last_updated_timestamp},
+            {"user_id", v.user_id},
+            {"current_stage", v.current_stage},
+            {"description", v.description},
+            {"source", v.source},
+            {"run_id", v.run_id},
+            {"status", v.status},
+            {"status_message", v.status_message},
+            {"run_link", v.run_link}};
+  if (!v.model_id.empty()) j["model_id"] = v.model_id;
+  if (!v.tags.empty()) j["tags"] = TagsToJson(v.tags);
+  if (!v.aliases.empty()) j["aliases"] = v.aliases;
+  return j;
+}
+
+Json ToJson(const registry::RegisteredModel& m) {
+  Json j = {{"name", m.name},
+            {"creation_timestamp", m.creation_timestamp},
+            {"last_updated_timestamp", m.last_updated_timestamp},
+            {"description", m.description}};
+  if (!m.latest_versions.empty()) {
+    Json list = Json::array();
+    for (const registry::ModelVersion& v : m.latest_versions) list.push_back(ToJson(v));
+    j["latest_versions"] = std::move(list);
+  }
+  if (!m.tags.empty()) j["tags"] = TagsToJson(m.tags);
+  if (!m.aliases.empty()) {
+    Json list = Json::array();
+    for (const registry::Alias& a : m.aliases)
+      list.push_back({{"alias", a.alias}, {"version", a.version}});
+    j["aliases"] = std::move(list);
+  }
+  return j;
+}
+
+namespace {
+// The before/after states are JSON documents; embed them as objects when they parse.
+Json StateJson(const std::string& text) {
+  if (text.empty()) return nullptr;
+  Json parsed = Json::parse(text, nullptr, /*allow_exceptions=*/false);
+  return parsed.is_discarded() ? Json(text) : parsed;
+}
+}  // namespace
+
+Json ToJson(const registry::AuditEntry& e) {
+  return {{"id", e.id},
+          {"time", e.time},
+          {"actor", e.actor},
+          {"action", e.action},
+          {"name", e.name},
+          {"version", e.version},
+          {"before", StateJson(e.before)},
+          {"after", StateJson(e.after)},
+          {"reason", e.reason}};
+}
+
+Json ToJson(const registry::Event& e) {
+  return {{"sequence", e.sequence}, {"time", e.time},   {"type", e.type},  {"name", e.name},
+          {"version", e.version},   {"alias", e.alias}, {"stage", e.stage}};
+}
+
 Result<std::vector<tracking::Tag>> TagsFrom(const RequestFields& fields, std::string_view field) {
   SLUICE_ASSIGN_OR_RETURN(auto items, fields.MessageList(field));
   std::vector<tracking::Tag> tags;

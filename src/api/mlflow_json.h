@@ -3,6 +3,7 @@
 #pragma once
 
 #include "api/request_fields.h"
+#include "registry/types.h"
 #include "tracking/artifacts.h"
 #include "tracking/types.h"
 
@@ -14,6 +15,13 @@ Json ToJson(const tracking::Run& run);
 Json ToJson(const tracking::Metric& metric);
 Json ToJson(const tracking::LoggedModel& model);
 Json TagsToJson(const std::vector<tracking::Tag>& tags);
+
+// Registry entities, as MLflow's model_registry.proto JSON (versions as strings), and Sluice's
+// audit entries and events.
+Json ToJson(const registry::ModelVersion& version);
+Json ToJson(const registry::RegisteredModel& model);
+Json ToJson(const registry::AuditEntry& entry);
+Json ToJson(const registry::Event& event);
 
 // Parsers for the messages clients send; each names the offending field on error.
 Result<std::vector<tracking::Tag>> TagsFrom(const RequestFields& fields, std::string_view field);

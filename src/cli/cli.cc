@@ -17,6 +17,7 @@ constexpr CommandGroup kCommandGroups[] = {
     {AddServerCommand},
     {AddExperimentsCommands},
     {AddRunsCommands},
+    {AddModelsCommands},
 };
 
 }  // namespace

@@ -19,5 +19,6 @@ void AddInitCommand(CLI::App& app, CommandContext& context);
 void AddServerCommand(CLI::App& app, CommandContext& context);
 void AddExperimentsCommands(CLI::App& app, CommandContext& context);
 void AddRunsCommands(CLI::App& app, CommandContext& context);
+void AddModelsCommands(CLI::App& app, CommandContext& context);
 
 }  // namespace sluice::cli

@@ -42,7 +42,7 @@ Status RunServer(const ServerFlags& flags, const GlobalOptions& global) {
     return InvalidArgument("--max-body-mb must be positive; got {}", flags.max_body_mb);
   }
   options.max_body_bytes = static_cast<size_t>(flags.max_body_mb) << 20;
-  api::Services services{*session.tracking, *session.artifacts};
+  api::Services services{*session.tracking, *session.artifacts, *session.registry};
   SLUICE_ASSIGN_OR_RETURN(auto server, http::Server::Start(options, api::BuildRouter(services)));
   std::string url = fmt::format("http://{}:{}", options.host, server->port());
   if (global.json) {
@@ -71,7 +71,8 @@ void AddServerCommand(CLI::App& app, CommandContext& context) {
   CLI::App* cmd = app.add_subcommand(
       "server",
       "Serve the workspace over HTTP: MLflow's REST API (/api/2.0/mlflow/...), its artifact API "
-      "(/api/2.0/mlflow-artifacts/...), /health and /version. Runs until SIGINT or SIGTERM.");
+      "(/api/2.0/mlflow-artifacts/...), the model registry (/api/sluice/v1/...), /health and "
+      "/version. Runs until SIGINT or SIGTERM.");
   auto flags = std::make_shared<ServerFlags>();
   cmd->add_option("--host", flags->host,
                   "Address to bind (default: server.host in config.yaml, 127.0.0.1)");

@@ -22,6 +22,9 @@ Result<Session> OpenSession(const GlobalOptions& options) {
                                                 session.workspace->database(), SystemClock::Get()));
   session.artifacts = std::make_unique<tracking::ArtifactStore>(
       session.workspace->database(), session.workspace->blobs(), SystemClock::Get());
+  SLUICE_ASSIGN_OR_RETURN(session.registry,
+                          registry::RegistryStore::Open(session.workspace->database(),
+                                                        *session.tracking, SystemClock::Get()));
   return session;
 }
 

@@ -7,6 +7,7 @@
 #include "base/status.h"
 #include "cli/commands.h"
 #include "cli/output.h"
+#include "registry/registry_store.h"
 #include "storage/workspace.h"
 #include "tracking/artifacts.h"
 #include "tracking/tracking_store.h"
@@ -17,6 +18,7 @@ struct Session {
   std::unique_ptr<storage::Workspace> workspace;
   std::unique_ptr<tracking::TrackingStore> tracking;
   std::unique_ptr<tracking::ArtifactStore> artifacts;
+  std::unique_ptr<registry::RegistryStore> registry;
 };
 
 Result<Session> OpenSession(const GlobalOptions& options);

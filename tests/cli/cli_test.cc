@@ -164,6 +164,82 @@ TEST_F(CliTest, RunsListShowCompare) {
   EXPECT_EQ(Sluice({"runs", "show", "0123"}).exit_code, 3);
 }
 
+TEST_F(CliTest, ModelsRegisterAliasPromoteRollback) {
+  ASSERT_EQ(Sluice({"init"}).exit_code, 0);
+  std::string run_id;
+  {
+    ASSERT_OK_AND_ASSIGN(auto ws, storage::Workspace::Open(dir_.path()));
+    ASSERT_OK_AND_ASSIGN(auto store,
+                         tracking::TrackingStore::Open(ws->database(), SystemClock::Get()));
+    ASSERT_OK_AND_ASSIGN(std::string exp, store->CreateExperiment({.name = "churn"}));
+    ASSERT_OK_AND_ASSIGN(tracking::Run run,
+                         store->CreateRun({.experiment_id = exp, .run_name = "train"}));
+    run_id = run.info.run_id;
+    tracking::DatasetInput input;
+    input.dataset = {.name = "customers",
+                     .digest = "abc123",
+                     .source_type = "local",
+                     .source = "data/customers.csv"};
+    ASSERT_OK(store->LogInputs(run_id, {input}));
+  }
+  Outcome reg = Sluice({"models", "register", "churn", "--run", run_id, "--json"});
+  ASSERT_EQ(reg.exit_code, 0) << reg.err;
+  auto v1 = nlohmann::json::parse(reg.out)["model_version"];
+  EXPECT_EQ(v1["version"], "1");
+  EXPECT_EQ(v1["source"], "runs:/" + run_id + "/model");
+  ASSERT_EQ(Sluice({"models", "register", "churn", "--run", run_id}).exit_code, 0);
+  EXPECT_EQ(Sluice({"models", "register", "churn", "--run", "0123456789abcdef"}).exit_code, 3);
+
+  Outcome list = Sluice({"models", "list", "--json"});
+  ASSERT_EQ(list.exit_code, 0) << list.err;
+  EXPECT_EQ(nlohmann::json::parse(list.out)["registered_models"][0]["name"], "churn");
+  Outcome table = Sluice({"models", "list", "--filter", "name LIKE 'ch%'"});
+  ASSERT_EQ(table.exit_code, 0) << table.err;
+  EXPECT_THAT(table.out, HasSubstr("churn"));
+
+  EXPECT_EQ(Sluice({"models", "alias", "churn", "staging", "1"}).exit_code, 0);
+  EXPECT_EQ(Sluice({"models", "alias", "churn", "latest", "1"}).exit_code, 2);
+  EXPECT_EQ(Sluice({"models", "alias", "churn", "prod", "9"}).exit_code, 3);
+  Outcome promote = Sluice({"models", "promote", "churn", "--from", "staging", "--to", "production",
+                            "--reason", "auc up", "--json"});
+  ASSERT_EQ(promote.exit_code, 0) << promote.err;
+  EXPECT_EQ(nlohmann::json::parse(promote.out)["model_version"]["version"], "1");
+  EXPECT_EQ(Sluice({"models", "alias", "churn", "production", "2"}).exit_code, 0);
+  Outcome rollback = Sluice({"models", "rollback", "churn", "production", "--json"});
+  ASSERT_EQ(rollback.exit_code, 0) << rollback.err;
+  EXPECT_EQ(nlohmann::json::parse(rollback.out)["model_version"]["version"], "1");
+  EXPECT_EQ(Sluice({"models", "rollback", "churn", "staging"}).exit_code, 5);
+
+  Outcome show = Sluice({"models", "show", "churn"});
+  ASSERT_EQ(show.exit_code, 0) << show.err;
+  EXPECT_THAT(show.out, HasSubstr("production"));
+  Outcome lineage = Sluice({"models", "show", "churn", "--version", "1", "--json"});
+  ASSERT_EQ(lineage.exit_code, 0) << lineage.err;
+  auto doc = nlohmann::json::parse(lineage.out);
+  EXPECT_EQ(doc["lineage"]["run_id"], run_id);
+  EXPECT_EQ(doc["lineage"]["datasets"][0]["name"], "customers");
+  Outcome human = Sluice({"models", "show", "churn", "--version", "1"});
+  EXPECT_THAT(human.out, HasSubstr("customers"));
+  EXPECT_EQ(Sluice({"models", "show", "nope"}).exit_code, 3);
+  EXPECT_EQ(Sluice({"models", "show", "churn", "--version", "x"}).exit_code, 2);
+
+  Outcome history = Sluice({"models", "history", "churn", "--json"});
+  ASSERT_EQ(history.exit_code, 0) << history.err;
+  auto entries = nlohmann::json::parse(history.out)["entries"];
+  ASSERT_GE(entries.size(), 5u);
+  bool saw_reason = false;
+  for (const auto& e : entries) saw_reason = saw_reason || e["reason"] == "auc up";
+  EXPECT_TRUE(saw_reason);
+  EXPECT_THAT(Sluice({"models", "history", "churn"}).out, HasSubstr("ACTION"));
+
+  // A version an alias points at needs --force.
+  EXPECT_EQ(Sluice({"models", "delete", "churn", "--version", "1"}).exit_code, 5);
+  EXPECT_EQ(Sluice({"models", "delete", "churn", "--version", "1", "--force"}).exit_code, 0);
+  EXPECT_EQ(Sluice({"models", "delete", "churn", "--json"}).exit_code, 0);
+  EXPECT_EQ(Sluice({"models", "delete", "churn"}).exit_code, 3);
+  EXPECT_EQ(Sluice({"models", "promote", "churn"}).exit_code, 2);
+}
+
 TEST_F(CliTest, EveryCommandHasHelpWithJson) {
   for (std::vector<std::string> command :
        std::vector<std::vector<std::string>>{{"init"},
@@ -178,7 +254,15 @@ TEST_F(CliTest, EveryCommandHasHelpWithJson) {
                                              {"runs", "show"},
                                              {"runs", "compare"},
                                              {"runs", "delete"},
-                                             {"runs", "restore"}}) {
+                                             {"runs", "restore"},
+                                             {"models", "register"},
+                                             {"models", "list"},
+                                             {"models", "show"},
+                                             {"models", "alias"},
+                                             {"models", "promote"},
+                                             {"models", "rollback"},
+                                             {"models", "history"},
+                                             {"models", "delete"}}) {
     command.push_back("--help");
     Outcome o = Sluice(command);
     EXPECT_EQ(o.exit_code, 0) << command[0];
