@@ -378,6 +378,42 @@ class SluiceRegistry(unittest.TestCase):
         error(C.get(f"{SLUICE_API}/events", {"limit": 0}), 400)
 
 
+class KnownRegistryBugs(unittest.TestCase):
+    """What MLflow (or Sluice's own contract) requires and src/registry does not do yet. Each is
+    skipped with the reason; drop the skip when the registry is fixed."""
+
+    @unittest.skip("registry bug: the audit log is keyed by name and does not follow a rename")
+    def test_rollback_and_history_follow_a_rename(self):
+        name, new_name = uniq(), uniq()
+        run = new_run()
+        register_model(name, run)
+        register_model(name, run)
+        ok(C.post(f"{API}/registered-models/alias", {"name": name, "alias": "p", "version": "1"}))
+        ok(C.post(f"{API}/registered-models/alias", {"name": name, "alias": "p", "version": "2"}))
+        ok(C.post(f"{API}/registered-models/rename", {"name": name, "new_name": new_name}))
+        self.assertGreater(len(history(new_name)), 1)
+        v = ok(C.post(f"{SLUICE_API}/models/{new_name}/rollback", {"alias": "p"}))
+        self.assertEqual(v["model_version"]["version"], "1")
+        # A new model under the old name starts with an empty history.
+        ok(C.post(f"{API}/registered-models/create", {"name": name}))
+        self.assertEqual(len(history(name)), 1)
+
+    @unittest.skip("registry bug: a local source without run_id is accepted (MLflow: 400)")
+    def test_local_source_needs_a_run(self):
+        name = uniq()
+        ok(C.post(f"{API}/registered-models/create", {"name": name}))
+        for source in ("/etc/passwd", "file:///etc/passwd"):
+            error(C.post(f"{API}/model-versions/create", {"name": name, "source": source}), 400,
+                  "INVALID_PARAMETER_VALUE")
+
+    @unittest.skip("registry bug: MLflow reserves 'latest' in any case; 'LATEST' is accepted")
+    def test_latest_in_any_case_is_reserved(self):
+        name = uniq()
+        register_model(name, new_run())
+        error(C.post(f"{API}/registered-models/alias", {"name": name, "alias": "LATEST",
+                                                        "version": "1"}), 400)
+
+
 class NoServerErrors(unittest.TestCase):
     def test_zz_no_5xx_for_caller_mistakes(self):
         for path in ("registered-models/create", "model-versions/create",
