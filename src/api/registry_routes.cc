@@ -343,31 +343,54 @@ Result<int64_t> QueryInt(const http::Request& req, std::string_view name, int64_
   return value;
 }
 
+// /api/sluice/v1/models/{name}/{action}: the name may hold '/' (the registry allows it), so
+// the action is the last segment and the name everything before it.
+struct ModelAction {
+  std::string name;
+  std::string action;
+};
+
+ModelAction SplitModelAction(const http::Request& req) {
+  std::string_view rest = req.PathParam("rest");
+  size_t slash = rest.rfind('/');
+  if (slash == std::string_view::npos) return {};
+  return {std::string(rest.substr(0, slash)), std::string(rest.substr(slash + 1))};
+}
+
+Status UnknownModelAction(const http::Request& req, std::string_view known) {
+  return NotFound("no endpoint {} {}: use /api/sluice/v1/models/<name>/{}", req.method_name,
+                  req.path, known);
+}
+
 void MountSluiceRegistry(http::Router& r, RegistryStore& store) {
   const std::string base = "/api/sluice/v1/";
-  r.Add(Method::kGet, base + "models/{name}/history",
+  r.Add(Method::kGet, base + "models/{*rest}",
         JsonHandler([&store](const RequestFields&, const http::Request& req) -> Result<Json> {
-          std::string name(req.PathParam("name"));
-          SLUICE_RETURN_IF_ERROR(store.GetRegisteredModel(name).status());
+          ModelAction target = SplitModelAction(req);
+          if (target.name.empty() || target.action != "history") {
+            return UnknownModelAction(req, "history");
+          }
+          SLUICE_RETURN_IF_ERROR(store.GetRegisteredModel(target.name).status());
           SLUICE_ASSIGN_OR_RETURN(int64_t limit, QueryInt(req, "limit", 1000, 1, 100000));
-          SLUICE_ASSIGN_OR_RETURN(auto entries, store.History(name, limit));
+          SLUICE_ASSIGN_OR_RETURN(auto entries, store.History(target.name, limit));
           Json list = Json::array();
           for (const auto& e : entries) list.push_back(ToJson(e));
           return Json{{"entries", std::move(list)}};
         }));
-  r.Add(Method::kPost, base + "models/{name}/promote",
+  r.Add(Method::kPost, base + "models/{*rest}",
         JsonHandler([&store](const RequestFields& f, const http::Request& req) -> Result<Json> {
-          SLUICE_ASSIGN_OR_RETURN(std::string from, f.RequiredString("from_alias"));
-          SLUICE_ASSIGN_OR_RETURN(std::string to, f.RequiredString("to_alias"));
-          SLUICE_ASSIGN_OR_RETURN(registry::ModelVersion v,
-                                  store.Promote(req.PathParam("name"), from, to, ChangeOf(f, req)));
-          return Json{{"model_version", ToJson(v)}};
-        }));
-  r.Add(Method::kPost, base + "models/{name}/rollback",
-        JsonHandler([&store](const RequestFields& f, const http::Request& req) -> Result<Json> {
-          SLUICE_ASSIGN_OR_RETURN(std::string alias, f.RequiredString("alias"));
-          SLUICE_ASSIGN_OR_RETURN(registry::ModelVersion v,
-                                  store.Rollback(req.PathParam("name"), alias, ChangeOf(f, req)));
+          ModelAction target = SplitModelAction(req);
+          registry::ModelVersion v;
+          if (!target.name.empty() && target.action == "promote") {
+            SLUICE_ASSIGN_OR_RETURN(std::string from, f.RequiredString("from_alias"));
+            SLUICE_ASSIGN_OR_RETURN(std::string to, f.RequiredString("to_alias"));
+            SLUICE_ASSIGN_OR_RETURN(v, store.Promote(target.name, from, to, ChangeOf(f, req)));
+          } else if (!target.name.empty() && target.action == "rollback") {
+            SLUICE_ASSIGN_OR_RETURN(std::string alias, f.RequiredString("alias"));
+            SLUICE_ASSIGN_OR_RETURN(v, store.Rollback(target.name, alias, ChangeOf(f, req)));
+          } else {
+            return UnknownModelAction(req, "promote or .../rollback");
+          }
           return Json{{"model_version", ToJson(v)}};
         }));
   r.Add(Method::kGet, base + "events",

@@ -14,6 +14,7 @@ import os
 import sys
 import unittest
 import uuid
+from urllib.parse import quote
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from sluice_e2e import API, Client, Server, TempWorkspace, error, now_ms, ok, parse_sluice_arg
@@ -75,7 +76,7 @@ def get_model(name):
 
 
 def history(name):
-    return ok(C.get(f"{SLUICE_API}/models/{name}/history"))["entries"]
+    return ok(C.get(f"{SLUICE_API}/models/{quote(name, safe='')}/history"))["entries"]
 
 
 class RegisteredModels(unittest.TestCase):
@@ -355,6 +356,22 @@ class SluiceRegistry(unittest.TestCase):
         error(C.post(f"{SLUICE_API}/models/{uniq()}/rollback", {"alias": "a"}), 404)
         error(C.get(f"{SLUICE_API}/models/{uniq()}/history"), 404)
         self.assertEqual(len(history(name)), before)
+
+    def test_names_with_slashes_and_spaces(self):
+        name = uniq("team/a b")
+        run = new_run()
+        register_model(name, run)
+        register_model(name, run)
+        ok(C.post(f"{API}/registered-models/alias", {"name": name, "alias": "s", "version": "2"}))
+        path = quote(name, safe="")
+        v = ok(C.post(f"{SLUICE_API}/models/{path}/promote", {"from_alias": "s",
+                                                              "to_alias": "p"}))
+        self.assertEqual(v["model_version"]["version"], "2")
+        self.assertEqual(v["model_version"]["name"], name)
+        self.assertGreaterEqual(len(history(name)), 4)
+        error(C.get(f"{SLUICE_API}/models/{path}/nope"), 404)
+        error(C.post(f"{SLUICE_API}/models/{path}/nope", {}), 404)
+        error(C.get(f"{SLUICE_API}/models/{path}"), 404)
 
     def test_events_feed(self):
         last = ok(C.get(f"{SLUICE_API}/events", {"after": 0, "limit": 10000}))["last_sequence"]
