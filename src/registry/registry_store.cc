@@ -5,6 +5,7 @@
 #include <charconv>
 #include <nlohmann/json.hpp>
 
+#include "base/random.h"
 #include "registry/schema.h"
 #include "registry/search.h"
 #include "tracking/search.h"
@@ -23,8 +24,7 @@ constexpr int64_t kDefaultVersionResults = 10000;
 Result<int64_t> ParseVersion(std::string_view version) {
   int64_t value = 0;
   auto [end, ec] = std::from_chars(version.data(), version.data() + version.size(), value);
-  if (version.empty() || ec != std::errc() || end != version.data() + version.size() ||
-      value < 1) {
+  if (version.empty() || ec != std::errc() || end != version.data() + version.size() || value < 1) {
     return InvalidArgument("model version '{}' must be a positive integer", version);
   }
   return value;
@@ -59,9 +59,7 @@ Status CheckAliasName(std::string_view alias) {
   return Status();
 }
 
-std::string Actor(const Change& change) {
-  return change.actor.empty() ? "unknown" : change.actor;
-}
+std::string Actor(const Change& change) { return change.actor.empty() ? "unknown" : change.actor; }
 
 constexpr std::string_view kVersionColumns =
     "name, version, creation_timestamp, last_updated_timestamp, user_id, current_stage, "
@@ -127,10 +125,9 @@ Status RequireModel(Connection& c, std::string_view name) {
 Result<std::vector<ModelVersion>> LatestVersions(Connection& c, std::string_view name,
                                                  const std::vector<std::string>& stages) {
   SLUICE_ASSIGN_OR_RETURN(
-      auto rows,
-      c.Query("SELECT current_stage, MAX(version) FROM model_versions WHERE name = ? "
-              "GROUP BY current_stage",
-              {name}));
+      auto rows, c.Query("SELECT current_stage, MAX(version) FROM model_versions WHERE name = ? "
+                         "GROUP BY current_stage",
+                         {name}));
   std::vector<ModelVersion> out;
   for (std::string_view stage : {kStageNone, kStageStaging, kStageProduction, kStageArchived}) {
     if (!stages.empty() && std::find(stages.begin(), stages.end(), stage) == stages.end()) {
@@ -211,11 +208,16 @@ struct AuditRecord {
   std::string after;
 };
 
+// Entries are tied to the model's uid, not its name: a rename keeps the model's history, and a
+// new model that takes a deleted model's name starts with none. So the model row must exist
+// when its entry is written.
 Status WriteAudit(Connection& c, int64_t now, const Change& change, const AuditRecord& a) {
   return c.Execute(
-      "INSERT INTO registry_audit (id, time, actor, action, name, version, alias, before, after, "
-      "reason) SELECT COALESCE(MAX(id), 0) + 1, ?, ?, ?, ?, ?, ?, ?, ?, ? FROM registry_audit",
-      {now, Actor(change), a.action, a.name, a.version, a.alias, a.before, a.after,
+      "INSERT INTO registry_audit (id, model_uid, time, actor, action, name, version, alias, "
+      "before, after, reason) SELECT COALESCE(MAX(id), 0) + 1, "
+      "COALESCE((SELECT model_uid FROM registered_models WHERE name = ?), ''), "
+      "?, ?, ?, ?, ?, ?, ?, ?, ? FROM registry_audit",
+      {a.name, now, Actor(change), a.action, a.name, a.version, a.alias, a.before, a.after,
        change.reason});
 }
 
@@ -251,6 +253,19 @@ std::optional<std::pair<std::string, std::string>> SplitRunsUri(std::string_view
   return std::make_pair(run, path);
 }
 
+// A source with no URI scheme, or file:, names a path on some machine's disk.
+bool IsLocalSource(std::string_view source) {
+  size_t colon = source.find(':');
+  if (colon == std::string_view::npos || colon == 0) return true;
+  std::string_view scheme = source.substr(0, colon);
+  bool is_scheme =
+      std::isalpha(static_cast<unsigned char>(scheme[0])) &&
+      std::all_of(scheme.begin(), scheme.end(), [](char ch) {
+        return std::isalnum(static_cast<unsigned char>(ch)) || ch == '+' || ch == '-' || ch == '.';
+      });
+  return !is_scheme || scheme == "file";
+}
+
 bool HasDotDotSegment(std::string_view source) {
   size_t start = 0;
   while (start <= source.size()) {
@@ -265,7 +280,10 @@ bool HasDotDotSegment(std::string_view source) {
 }  // namespace
 
 bool IsReservedAlias(std::string_view alias) {
-  if (alias == "latest") return true;
+  // MLflow compares "latest" without regard to case.
+  std::string lower(alias);
+  for (char& ch : lower) ch = static_cast<char>(std::tolower(static_cast<unsigned char>(ch)));
+  if (lower == "latest") return true;
   if (alias.size() >= 2 && (alias[0] == 'v' || alias[0] == 'V')) {
     return std::all_of(alias.begin() + 1, alias.end(),
                        [](char c) { return std::isdigit(static_cast<unsigned char>(c)); });
@@ -292,7 +310,8 @@ Result<RegisteredModel> RegistryStore::CreateRegisteredModel(std::string_view na
                                                              const Change& change) {
   SLUICE_RETURN_IF_ERROR(CheckName(name));
   for (const Tag& t : tags) {
-    if (t.key.empty()) return InvalidArgument("registered model '{}': tag key must not be empty", name);
+    if (t.key.empty())
+      return InvalidArgument("registered model '{}': tag key must not be empty", name);
   }
   int64_t now = clock_.NowMillis();
   RegisteredModel model;
@@ -303,18 +322,19 @@ Result<RegisteredModel> RegistryStore::CreateRegisteredModel(std::string_view na
       return AlreadyExists("registered model '{}' already exists; choose another name", name);
     }
     SLUICE_RETURN_IF_ERROR(
-        c.Execute("INSERT INTO registered_models (name, creation_timestamp, "
-                  "last_updated_timestamp, description) VALUES (?, ?, ?, ?)",
-                  {name, now, now, description}));
+        c.Execute("INSERT INTO registered_models (name, model_uid, creation_timestamp, "
+                  "last_updated_timestamp, description) VALUES (?, ?, ?, ?, ?)",
+                  {name, RandomHex(32), now, now, description}));
     for (const Tag& t : tags) {
-      SLUICE_RETURN_IF_ERROR(c.Execute(
-          "INSERT INTO registered_model_tags (name, key, value) VALUES (?, ?, ?) "
-          "ON CONFLICT (name, key) DO UPDATE SET value = excluded.value",
-          {name, t.key, t.value}));
+      SLUICE_RETURN_IF_ERROR(
+          c.Execute("INSERT INTO registered_model_tags (name, key, value) VALUES (?, ?, ?) "
+                    "ON CONFLICT (name, key) DO UPDATE SET value = excluded.value",
+                    {name, t.key, t.value}));
     }
     SLUICE_ASSIGN_OR_RETURN(model, LoadModel(c, name));
-    return WriteAudit(c, now, change,
-                      {.action = "create_registered_model", .name = name, .after = ModelJson(model)});
+    return WriteAudit(
+        c, now, change,
+        {.action = "create_registered_model", .name = name, .after = ModelJson(model)});
   }));
   return model;
 }
@@ -340,11 +360,11 @@ Result<RegisteredModel> RegistryStore::RenameRegisteredModel(std::string_view na
       model = before;
       return Status();
     }
-    SLUICE_ASSIGN_OR_RETURN(
-        auto taken, c.Query("SELECT 1 FROM registered_models WHERE name = ?", {new_name}));
+    SLUICE_ASSIGN_OR_RETURN(auto taken,
+                            c.Query("SELECT 1 FROM registered_models WHERE name = ?", {new_name}));
     if (!taken.empty()) {
-      return AlreadyExists("cannot rename registered model '{}' to '{}': '{}' already exists",
-                           name, new_name, new_name);
+      return AlreadyExists("cannot rename registered model '{}' to '{}': '{}' already exists", name,
+                           new_name, new_name);
     }
     for (std::string_view table : {"registered_models", "registered_model_tags", "model_versions",
                                    "model_version_tags", "registered_model_aliases"}) {
@@ -387,15 +407,15 @@ Status RegistryStore::DeleteRegisteredModel(std::string_view name, const Change&
   int64_t now = clock_.NowMillis();
   return db_.Write([&](Connection& c) -> Status {
     SLUICE_ASSIGN_OR_RETURN(RegisteredModel before, LoadModel(c, name));
-    for (std::string_view table : {"registered_model_aliases", "model_version_tags",
-                                   "model_versions", "registered_model_tags",
-                                   "registered_models"}) {
-      SLUICE_RETURN_IF_ERROR(
-          c.Execute(fmt::format("DELETE FROM {} WHERE name = ?", table), {name}));
-    }
     SLUICE_RETURN_IF_ERROR(WriteAudit(
         c, now, change,
         {.action = "delete_registered_model", .name = name, .before = ModelJson(before)}));
+    for (std::string_view table :
+         {"registered_model_aliases", "model_version_tags", "model_versions",
+          "registered_model_tags", "registered_models"}) {
+      SLUICE_RETURN_IF_ERROR(
+          c.Execute(fmt::format("DELETE FROM {} WHERE name = ?", table), {name}));
+    }
     return WriteEvent(c, now, {.type = "model_deleted", .name = name});
   });
 }
@@ -453,8 +473,8 @@ Status RegistryStore::DeleteRegisteredModelTag(std::string_view name, std::strin
   int64_t now = clock_.NowMillis();
   return db_.Write([&](Connection& c) -> Status {
     SLUICE_ASSIGN_OR_RETURN(RegisteredModel before, LoadModel(c, name));
-    SLUICE_RETURN_IF_ERROR(c.Execute(
-        "DELETE FROM registered_model_tags WHERE name = ? AND key = ?", {name, key}));
+    SLUICE_RETURN_IF_ERROR(
+        c.Execute("DELETE FROM registered_model_tags WHERE name = ? AND key = ?", {name, key}));
     if (c.ChangedRows() == 0) return Status();
     SLUICE_RETURN_IF_ERROR(TouchModel(c, name, now));
     SLUICE_ASSIGN_OR_RETURN(RegisteredModel after, LoadModel(c, name));
@@ -480,6 +500,12 @@ Result<ModelVersion> RegistryStore::CreateModelVersion(const CreateModelVersionR
   for (const Tag& t : request.tags) {
     if (t.key.empty()) return InvalidArgument("model version tag key must not be empty");
   }
+  if (request.run_id.empty() && IsLocalSource(request.source)) {
+    return InvalidArgument(
+        "invalid model version source '{}': a local path is accepted only with a run_id, and "
+        "only inside that run's artifacts; register from runs:/<run_id>/<path> instead",
+        request.source);
+  }
   if (!request.run_id.empty()) {
     SLUICE_ASSIGN_OR_RETURN(tracking::Run run, tracking_.GetRun(request.run_id));
     const std::string& root = run.info.artifact_uri;
@@ -491,9 +517,8 @@ Result<ModelVersion> RegistryStore::CreateModelVersion(const CreateModelVersionR
     } else if (request.source.starts_with("mlflow-artifacts:") ||
                (!root.empty() && !request.source.starts_with("models:"))) {
       std::string_view source = request.source;
-      bool under = source == root ||
-                   (source.starts_with(root) && source.size() > root.size() &&
-                    (source[root.size()] == '/' || root.ends_with("/")));
+      bool under = source == root || (source.starts_with(root) && source.size() > root.size() &&
+                                      (source[root.size()] == '/' || root.ends_with("/")));
       if (!under) {
         return InvalidArgument(
             "model version source '{}' is not under the artifact root '{}' of run '{}'",
@@ -510,9 +535,9 @@ Result<ModelVersion> RegistryStore::CreateModelVersion(const CreateModelVersionR
     int64_t number = 1;
     if (rows.empty()) {
       SLUICE_RETURN_IF_ERROR(
-          c.Execute("INSERT INTO registered_models (name, creation_timestamp, "
-                    "last_updated_timestamp, description, last_version) VALUES (?, ?, ?, '', 1)",
-                    {request.name, now, now}));
+          c.Execute("INSERT INTO registered_models (name, model_uid, creation_timestamp, "
+                    "last_updated_timestamp, description, last_version) VALUES (?, ?, ?, ?, '', 1)",
+                    {request.name, RandomHex(32), now, now}));
       SLUICE_ASSIGN_OR_RETURN(RegisteredModel created, LoadModel(c, request.name));
       SLUICE_RETURN_IF_ERROR(WriteAudit(c, now, request.change,
                                         {.action = "create_registered_model",
@@ -520,17 +545,17 @@ Result<ModelVersion> RegistryStore::CreateModelVersion(const CreateModelVersionR
                                          .after = ModelJson(created)}));
     } else {
       number = rows[0][0].AsInt() + 1;
-      SLUICE_RETURN_IF_ERROR(c.Execute(
-          "UPDATE registered_models SET last_version = ?, last_updated_timestamp = ? "
-          "WHERE name = ?",
-          {number, now, request.name}));
+      SLUICE_RETURN_IF_ERROR(
+          c.Execute("UPDATE registered_models SET last_version = ?, last_updated_timestamp = ? "
+                    "WHERE name = ?",
+                    {number, now, request.name}));
     }
     SLUICE_RETURN_IF_ERROR(c.Execute(
         "INSERT INTO model_versions (name, version, creation_timestamp, last_updated_timestamp, "
         "user_id, current_stage, description, source, run_id, status, status_message, run_link, "
         "model_id) VALUES (?, ?, ?, ?, ?, 'None', ?, ?, ?, 'READY', '', ?, ?)",
-        {request.name, number, now, now, request.change.actor, request.description,
-         request.source, request.run_id, request.run_link, request.model_id}));
+        {request.name, number, now, now, request.change.actor, request.description, request.source,
+         request.run_id, request.run_link, request.model_id}));
     for (const Tag& t : request.tags) {
       SLUICE_RETURN_IF_ERROR(c.Execute(
           "INSERT INTO model_version_tags (name, version, key, value) VALUES (?, ?, ?, ?) "
@@ -544,7 +569,9 @@ Result<ModelVersion> RegistryStore::CreateModelVersion(const CreateModelVersionR
                                        .version = version.version,
                                        .after = VersionJson(version)}));
     return WriteEvent(c, now,
-                      {.type = "version_created", .name = request.name, .version = version.version,
+                      {.type = "version_created",
+                       .name = request.name,
+                       .version = version.version,
                        .stage = kStageNone});
   }));
   return version;
@@ -600,9 +627,8 @@ Status RegistryStore::DeleteModelVersion(std::string_view name, std::string_view
           version, name, names);
     }
     for (const std::string& alias : before.aliases) {
-      SLUICE_RETURN_IF_ERROR(
-          c.Execute("DELETE FROM registered_model_aliases WHERE name = ? AND alias = ?",
-                    {name, alias}));
+      SLUICE_RETURN_IF_ERROR(c.Execute(
+          "DELETE FROM registered_model_aliases WHERE name = ? AND alias = ?", {name, alias}));
       SLUICE_RETURN_IF_ERROR(WriteAudit(c, now, change,
                                         {.action = "delete_alias",
                                          .name = name,
@@ -613,8 +639,8 @@ Status RegistryStore::DeleteModelVersion(std::string_view name, std::string_view
           c, now,
           {.type = "alias_deleted", .name = name, .version = before.version, .alias = alias}));
     }
-    SLUICE_RETURN_IF_ERROR(c.Execute(
-        "DELETE FROM model_version_tags WHERE name = ? AND version = ?", {name, number}));
+    SLUICE_RETURN_IF_ERROR(
+        c.Execute("DELETE FROM model_version_tags WHERE name = ? AND version = ?", {name, number}));
     SLUICE_RETURN_IF_ERROR(
         c.Execute("DELETE FROM model_versions WHERE name = ? AND version = ?", {name, number}));
     SLUICE_RETURN_IF_ERROR(TouchModel(c, name, now));
@@ -623,8 +649,7 @@ Status RegistryStore::DeleteModelVersion(std::string_view name, std::string_view
                                        .name = name,
                                        .version = before.version,
                                        .before = VersionJson(before)}));
-    return WriteEvent(c, now,
-                      {.type = "version_deleted", .name = name, .version = before.version});
+    return WriteEvent(c, now, {.type = "version_deleted", .name = name, .version = before.version});
   });
 }
 
@@ -661,10 +686,10 @@ Status RegistryStore::SetModelVersionTag(std::string_view name, std::string_view
   int64_t now = clock_.NowMillis();
   return db_.Write([&](Connection& c) -> Status {
     SLUICE_ASSIGN_OR_RETURN(ModelVersion before, LoadVersion(c, name, number));
-    SLUICE_RETURN_IF_ERROR(c.Execute(
-        "INSERT INTO model_version_tags (name, version, key, value) VALUES (?, ?, ?, ?) "
-        "ON CONFLICT (name, version, key) DO UPDATE SET value = excluded.value",
-        {name, number, tag.key, tag.value}));
+    SLUICE_RETURN_IF_ERROR(
+        c.Execute("INSERT INTO model_version_tags (name, version, key, value) VALUES (?, ?, ?, ?) "
+                  "ON CONFLICT (name, version, key) DO UPDATE SET value = excluded.value",
+                  {name, number, tag.key, tag.value}));
     SLUICE_RETURN_IF_ERROR(
         c.Execute("UPDATE model_versions SET last_updated_timestamp = ? WHERE name = ? AND "
                   "version = ?",
@@ -699,8 +724,7 @@ Status RegistryStore::DeleteModelVersionTag(std::string_view name, std::string_v
   });
 }
 
-Result<ModelVersion> RegistryStore::TransitionStage(std::string_view name,
-                                                    std::string_view version,
+Result<ModelVersion> RegistryStore::TransitionStage(std::string_view name, std::string_view version,
                                                     std::string_view stage, bool archive_existing,
                                                     const Change& change) {
   SLUICE_ASSIGN_OR_RETURN(int64_t number, ParseVersion(version));
@@ -710,10 +734,10 @@ Result<ModelVersion> RegistryStore::TransitionStage(std::string_view name,
   SLUICE_RETURN_IF_ERROR(db_.Write([&](Connection& c) -> Status {
     SLUICE_ASSIGN_OR_RETURN(ModelVersion before, LoadVersion(c, name, number));
     if (archive_existing && (canonical == kStageStaging || canonical == kStageProduction)) {
-      SLUICE_ASSIGN_OR_RETURN(
-          auto others, c.Query("SELECT version FROM model_versions WHERE name = ? AND "
-                               "current_stage = ? AND version != ? ORDER BY version",
-                               {name, canonical, number}));
+      SLUICE_ASSIGN_OR_RETURN(auto others,
+                              c.Query("SELECT version FROM model_versions WHERE name = ? AND "
+                                      "current_stage = ? AND version != ? ORDER BY version",
+                                      {name, canonical, number}));
       for (Row& r : others) {
         SLUICE_ASSIGN_OR_RETURN(ModelVersion old, LoadVersion(c, name, r[0].AsInt()));
         SLUICE_RETURN_IF_ERROR(
@@ -768,8 +792,7 @@ Result<std::vector<ModelVersion>> RegistryStore::GetLatestVersions(
   return out;
 }
 
-Result<std::string> RegistryStore::GetDownloadUri(std::string_view name,
-                                                  std::string_view version) {
+Result<std::string> RegistryStore::GetDownloadUri(std::string_view name, std::string_view version) {
   SLUICE_ASSIGN_OR_RETURN(ModelVersion v, GetModelVersion(name, version));
   auto runs = SplitRunsUri(v.source);
   if (!runs) return v.source;
@@ -790,8 +813,9 @@ Status MoveAlias(Connection& c, int64_t now, const Change& change, std::string_v
   SLUICE_RETURN_IF_ERROR(RequireModel(c, name));
   SLUICE_RETURN_IF_ERROR(LoadVersion(c, name, number).status());
   SLUICE_ASSIGN_OR_RETURN(
-      auto rows, c.Query("SELECT version FROM registered_model_aliases WHERE name = ? AND alias = ?",
-                         {name, alias}));
+      auto rows,
+      c.Query("SELECT version FROM registered_model_aliases WHERE name = ? AND alias = ?",
+              {name, alias}));
   std::string before = rows.empty() ? "" : AliasJson(alias, std::to_string(rows[0][0].AsInt()));
   std::string version = std::to_string(number);
   SLUICE_RETURN_IF_ERROR(
@@ -813,8 +837,9 @@ Status MoveAlias(Connection& c, int64_t now, const Change& change, std::string_v
 Result<int64_t> AliasTarget(Connection& c, std::string_view name, std::string_view alias) {
   SLUICE_RETURN_IF_ERROR(RequireModel(c, name));
   SLUICE_ASSIGN_OR_RETURN(
-      auto rows, c.Query("SELECT version FROM registered_model_aliases WHERE name = ? AND alias = ?",
-                         {name, alias}));
+      auto rows,
+      c.Query("SELECT version FROM registered_model_aliases WHERE name = ? AND alias = ?",
+              {name, alias}));
   if (rows.empty()) {
     return InvalidArgument("registered model '{}' has no alias '{}'", name, alias);
   }
@@ -885,7 +910,8 @@ Result<ModelVersion> RegistryStore::Rollback(std::string_view name, std::string_
   SLUICE_RETURN_IF_ERROR(db_.Write([&](Connection& c) -> Status {
     SLUICE_RETURN_IF_ERROR(RequireModel(c, name));
     SLUICE_ASSIGN_OR_RETURN(
-        auto rows, c.Query("SELECT before FROM registry_audit WHERE name = ? AND alias = ? "
+        auto rows, c.Query("SELECT before FROM registry_audit WHERE model_uid = (SELECT "
+                           "model_uid FROM registered_models WHERE name = ?) AND alias = ? "
                            "ORDER BY id DESC LIMIT 1",
                            {name, alias}));
     std::string previous;
@@ -919,9 +945,10 @@ Result<ModelVersion> RegistryStore::Rollback(std::string_view name, std::string_
 Result<ModelVersion> RegistryStore::Resolve(std::string_view models_uri) {
   constexpr std::string_view kPrefix = "models:/";
   if (!models_uri.starts_with(kPrefix)) {
-    return InvalidArgument("'{}' is not a models:/ URI; use models:/<name>/<version>, "
-                           "models:/<name>@<alias> or models:/<name>/<stage|latest>",
-                           models_uri);
+    return InvalidArgument(
+        "'{}' is not a models:/ URI; use models:/<name>/<version>, "
+        "models:/<name>@<alias> or models:/<name>/<stage|latest>",
+        models_uri);
   }
   std::string_view rest = models_uri.substr(kPrefix.size());
   while (rest.ends_with("/")) rest.remove_suffix(1);
@@ -974,9 +1001,21 @@ Result<ModelVersion> RegistryStore::Resolve(std::string_view models_uri) {
 Result<std::vector<AuditEntry>> RegistryStore::History(std::string_view name, int64_t limit) {
   std::vector<AuditEntry> out;
   SLUICE_RETURN_IF_ERROR(db_.Read([&](Connection& c) -> Status {
-    std::string where = name.empty() ? "" : " WHERE name = ?";
+    // A live model's history follows its uid across renames; a deleted model's is found by
+    // the name it had.
+    std::string where;
     std::vector<Value> params;
-    if (!name.empty()) params.emplace_back(name);
+    if (!name.empty()) {
+      SLUICE_ASSIGN_OR_RETURN(
+          auto uid, c.Query("SELECT model_uid FROM registered_models WHERE name = ?", {name}));
+      if (uid.empty()) {
+        where = " WHERE name = ?";
+        params.emplace_back(name);
+      } else {
+        where = " WHERE model_uid = ?";
+        params.emplace_back(uid[0][0].AsText());
+      }
+    }
     params.emplace_back(limit);
     SLUICE_ASSIGN_OR_RETURN(
         auto rows,
@@ -1003,10 +1042,10 @@ Result<std::vector<AuditEntry>> RegistryStore::History(std::string_view name, in
 Result<std::vector<Event>> RegistryStore::EventsAfter(int64_t after, int64_t limit) {
   std::vector<Event> out;
   SLUICE_RETURN_IF_ERROR(db_.Read([&](Connection& c) -> Status {
-    SLUICE_ASSIGN_OR_RETURN(
-        auto rows, c.Query("SELECT sequence, time, type, name, version, alias, stage FROM "
-                           "registry_events WHERE sequence > ? ORDER BY sequence LIMIT ?",
-                           {after, limit}));
+    SLUICE_ASSIGN_OR_RETURN(auto rows,
+                            c.Query("SELECT sequence, time, type, name, version, alias, stage FROM "
+                                    "registry_events WHERE sequence > ? ORDER BY sequence LIMIT ?",
+                                    {after, limit}));
     for (Row& r : rows) {
       out.push_back({.sequence = r[0].AsInt(),
                      .time = r[1].AsInt(),

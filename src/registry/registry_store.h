@@ -72,8 +72,8 @@ class RegistryStore {
   // Versions, aliases and tags follow the model to its new name.
   Result<RegisteredModel> RenameRegisteredModel(std::string_view name, std::string_view new_name,
                                                 const Change& change);
-  Result<RegisteredModel> UpdateRegisteredModel(std::string_view name,
-                                                std::string_view description, const Change& change);
+  Result<RegisteredModel> UpdateRegisteredModel(std::string_view name, std::string_view description,
+                                                const Change& change);
   // Deletes the model with its versions, aliases and tags.
   Status DeleteRegisteredModel(std::string_view name, const Change& change);
   // Filter on name and tags.<k> (= != LIKE ILIKE), clauses joined by AND; order_by name,
@@ -142,8 +142,7 @@ class RegistryStore {
   Result<std::vector<Event>> EventsAfter(int64_t after, int64_t limit = 1000);
 
  private:
-  RegistryStore(storage::Database& database, tracking::TrackingStore& tracking,
-                const Clock& clock);
+  RegistryStore(storage::Database& database, tracking::TrackingStore& tracking, const Clock& clock);
 
   storage::Database& db_;
   tracking::TrackingStore& tracking_;

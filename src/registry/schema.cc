@@ -10,6 +10,7 @@ constexpr std::string_view kV1 = R"sql(
 -- last_version only grows, so a deleted version's number is never given out again.
 CREATE TABLE registered_models (
   name                   TEXT   PRIMARY KEY,
+  model_uid              TEXT   NOT NULL UNIQUE,
   creation_timestamp     BIGINT NOT NULL,
   last_updated_timestamp BIGINT NOT NULL,
   description            TEXT   NOT NULL DEFAULT '',
@@ -54,7 +55,8 @@ CREATE TABLE registered_model_aliases (
 -- Append-only. before/after are JSON objects ('' when there was none). alias is set on entries
 -- that move an alias, so rollback finds the last move with one indexed query.
 CREATE TABLE registry_audit (
-  id      BIGINT PRIMARY KEY,
+  id        BIGINT PRIMARY KEY,
+  model_uid TEXT   NOT NULL,
   time    BIGINT NOT NULL,
   actor   TEXT   NOT NULL,
   action  TEXT   NOT NULL,
@@ -65,8 +67,9 @@ CREATE TABLE registry_audit (
   after   TEXT   NOT NULL DEFAULT '',
   reason  TEXT   NOT NULL DEFAULT ''
 );
+CREATE INDEX registry_audit_by_model ON registry_audit (model_uid, id);
 CREATE INDEX registry_audit_by_name ON registry_audit (name, id);
-CREATE INDEX registry_audit_by_alias ON registry_audit (name, alias, id);
+CREATE INDEX registry_audit_by_alias ON registry_audit (model_uid, alias, id);
 CREATE TABLE registry_events (
   sequence BIGINT PRIMARY KEY,
   time     BIGINT NOT NULL,

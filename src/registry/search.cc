@@ -148,13 +148,14 @@ class Parser {
     size_t start = pos_;
     // The identifier: `name`, `attributes.name`, `tags.key`, tags.`quoted key`.
     size_t word_start = pos_;
-    while (pos_ < s_.size() && (std::isalnum(static_cast<unsigned char>(s_[pos_])) ||
-                                s_[pos_] == '_')) {
+    while (pos_ < s_.size() &&
+           (std::isalnum(static_cast<unsigned char>(s_[pos_])) || s_[pos_] == '_')) {
       ++pos_;
     }
     std::string head(s_.substr(word_start, pos_ - word_start));
     std::string lower_head = head;
-    for (char& ch : lower_head) ch = static_cast<char>(std::tolower(static_cast<unsigned char>(ch)));
+    for (char& ch : lower_head)
+      ch = static_cast<char>(std::tolower(static_cast<unsigned char>(ch)));
     bool has_dot = pos_ < s_.size() && s_[pos_] == '.';
     if (has_dot && (lower_head == "tags" || lower_head == "tag")) {
       ++pos_;
@@ -166,8 +167,8 @@ class Parser {
       }
       if (c.key.empty()) return Error("a tag key is missing after 'tags.'");
     } else {
-      if (has_dot && (lower_head == "attributes" || lower_head == "attribute" ||
-                      lower_head == "attr")) {
+      if (has_dot &&
+          (lower_head == "attributes" || lower_head == "attribute" || lower_head == "attr")) {
         ++pos_;
         head = ReadWord();
       } else if (has_dot) {
@@ -191,11 +192,11 @@ class Parser {
     // The operator.
     SkipSpace();
     std::string op_text;
-    if (pos_ < s_.size() && (s_[pos_] == '=' || s_[pos_] == '!' || s_[pos_] == '<' ||
-                             s_[pos_] == '>')) {
+    if (pos_ < s_.size() &&
+        (s_[pos_] == '=' || s_[pos_] == '!' || s_[pos_] == '<' || s_[pos_] == '>')) {
       size_t op_start = pos_;
-      while (pos_ < s_.size() && (s_[pos_] == '=' || s_[pos_] == '!' || s_[pos_] == '<' ||
-                                  s_[pos_] == '>')) {
+      while (pos_ < s_.size() &&
+             (s_[pos_] == '=' || s_[pos_] == '!' || s_[pos_] == '<' || s_[pos_] == '>')) {
         ++pos_;
       }
       op_text = s_.substr(op_start, pos_ - op_start);
@@ -208,9 +209,9 @@ class Parser {
       }
     }
     static const std::pair<std::string_view, Op> kOps[] = {
-        {"=", Op::kEq},     {"!=", Op::kNe},       {"<", Op::kLt},  {"<=", Op::kLe},
-        {">", Op::kGt},     {">=", Op::kGe},       {"LIKE", Op::kLike}, {"ILIKE", Op::kILike},
-        {"IN", Op::kIn},    {"NOT IN", Op::kNotIn},
+        {"=", Op::kEq},  {"!=", Op::kNe},        {"<", Op::kLt},      {"<=", Op::kLe},
+        {">", Op::kGt},  {">=", Op::kGe},        {"LIKE", Op::kLike}, {"ILIKE", Op::kILike},
+        {"IN", Op::kIn}, {"NOT IN", Op::kNotIn},
     };
     std::optional<Op> op;
     for (const auto& [text, value] : kOps) {
@@ -230,8 +231,7 @@ class Parser {
         allowed = c.op == Op::kEq || c.op == Op::kNe || c.op == Op::kIn || c.op == Op::kNotIn;
         break;
       case Kind::kInteger:
-        allowed = c.op != Op::kLike && c.op != Op::kILike && c.op != Op::kIn &&
-                  c.op != Op::kNotIn;
+        allowed = c.op != Op::kLike && c.op != Op::kILike && c.op != Op::kIn && c.op != Op::kNotIn;
         break;
     }
     if (!allowed) {
@@ -253,8 +253,8 @@ class Parser {
           SLUICE_ASSIGN_OR_RETURN(std::string v, ReadQuoted());
           values.push_back(std::move(v));
         } else {
-          return Error(fmt::format("expected a quoted string in the list at '{}'",
-                                   s_.substr(pos_)));
+          return Error(
+              fmt::format("expected a quoted string in the list at '{}'", s_.substr(pos_)));
         }
         SkipSpace();
         if (pos_ < s_.size() && s_[pos_] == ',') {
@@ -277,8 +277,8 @@ class Parser {
     } else {
       literal = ReadWord();
       if (literal.empty()) {
-        return Error(fmt::format("expected a value after '{}', got '{}'", op_text,
-                                 s_.substr(pos_)));
+        return Error(
+            fmt::format("expected a value after '{}', got '{}'", op_text, s_.substr(pos_)));
       }
     }
     if (kind == Kind::kInteger) {
@@ -304,16 +304,26 @@ class Parser {
 
 std::string_view SqlOp(Op op) {
   switch (op) {
-    case Op::kEq: return "=";
-    case Op::kNe: return "!=";
-    case Op::kLt: return "<";
-    case Op::kLe: return "<=";
-    case Op::kGt: return ">";
-    case Op::kGe: return ">=";
-    case Op::kLike: return "LIKE";
-    case Op::kILike: return "ILIKE";
-    case Op::kIn: return "IN";
-    case Op::kNotIn: return "NOT IN";
+    case Op::kEq:
+      return "=";
+    case Op::kNe:
+      return "!=";
+    case Op::kLt:
+      return "<";
+    case Op::kLe:
+      return "<=";
+    case Op::kGt:
+      return ">";
+    case Op::kGe:
+      return ">=";
+    case Op::kLike:
+      return "LIKE";
+    case Op::kILike:
+      return "ILIKE";
+    case Op::kIn:
+      return "IN";
+    case Op::kNotIn:
+      return "NOT IN";
   }
   return "=";
 }
@@ -358,8 +368,8 @@ Result<Sql> Compile(const Grammar& g, std::string_view select, std::string_view 
       // MLflow 3 clients append tags.`mlflow.prompt.is_prompt` != 'true' to mean "not a
       // prompt": a model without the tag must match, unlike the usual "missing never matches".
       bool not_prompt = c.key == kPromptTag && c.op == Op::kNe;
-      out.text += fmt::format("{}EXISTS ({} AND t.key = ? AND ", not_prompt ? "NOT " : "",
-                              g.tag_exists);
+      out.text +=
+          fmt::format("{}EXISTS ({} AND t.key = ? AND ", not_prompt ? "NOT " : "", g.tag_exists);
       out.params.emplace_back(c.key);
       if (not_prompt) {
         Clause eq = c;

@@ -395,11 +395,9 @@ class SluiceRegistry(unittest.TestCase):
         error(C.get(f"{SLUICE_API}/events", {"limit": 0}), 400)
 
 
-class KnownRegistryBugs(unittest.TestCase):
-    """What MLflow (or Sluice's own contract) requires and src/registry does not do yet. Each is
-    skipped with the reason; drop the skip when the registry is fixed."""
+class RegistryContracts(unittest.TestCase):
+    """History follows a model across renames; sources and aliases obey MLflow's rules."""
 
-    @unittest.skip("registry bug: the audit log is keyed by name and does not follow a rename")
     def test_rollback_and_history_follow_a_rename(self):
         name, new_name = uniq(), uniq()
         run = new_run()
@@ -415,7 +413,6 @@ class KnownRegistryBugs(unittest.TestCase):
         ok(C.post(f"{API}/registered-models/create", {"name": name}))
         self.assertEqual(len(history(name)), 1)
 
-    @unittest.skip("registry bug: a local source without run_id is accepted (MLflow: 400)")
     def test_local_source_needs_a_run(self):
         name = uniq()
         ok(C.post(f"{API}/registered-models/create", {"name": name}))
@@ -423,7 +420,6 @@ class KnownRegistryBugs(unittest.TestCase):
             error(C.post(f"{API}/model-versions/create", {"name": name, "source": source}), 400,
                   "INVALID_PARAMETER_VALUE")
 
-    @unittest.skip("registry bug: MLflow reserves 'latest' in any case; 'LATEST' is accepted")
     def test_latest_in_any_case_is_reserved(self):
         name = uniq()
         register_model(name, new_run())

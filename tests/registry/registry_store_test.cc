@@ -73,8 +73,8 @@ class RegistryStoreTest : public ::testing::Test {
 };
 
 TEST_F(RegistryStoreTest, CreateAndGetRegisteredModel) {
-  ASSERT_OK_AND_ASSIGN(RegisteredModel m, store_->CreateRegisteredModel(
-                                              "churn", {{"team", "ml"}}, "desc", {.actor = "ana"}));
+  ASSERT_OK_AND_ASSIGN(RegisteredModel m, store_->CreateRegisteredModel("churn", {{"team", "ml"}},
+                                                                        "desc", {.actor = "ana"}));
   EXPECT_EQ(m.name, "churn");
   EXPECT_EQ(m.description, "desc");
   EXPECT_EQ(m.creation_timestamp, 1'700'000'000'000);
@@ -114,9 +114,9 @@ TEST_F(RegistryStoreTest, UpdateAndTags) {
   EXPECT_THAT(m.tags, SizeIs(0));
   EXPECT_THAT(store_->SetRegisteredModelTag("nope", {"k", "v"}, {}),
               StatusIs(StatusCode::kNotFound, "registered model 'nope' does not exist"));
-  EXPECT_THAT(store_->SetRegisteredModelTag("m", {"", "v"}, {}),
-              StatusIs(StatusCode::kInvalidArgument,
-                       "registered model 'm': tag key must not be empty"));
+  EXPECT_THAT(
+      store_->SetRegisteredModelTag("m", {"", "v"}, {}),
+      StatusIs(StatusCode::kInvalidArgument, "registered model 'm': tag key must not be empty"));
   EXPECT_THAT(store_->UpdateRegisteredModel("nope", "", {}).status(),
               StatusIs(StatusCode::kNotFound));
   EXPECT_THAT(Actions("m"), ElementsAre("create_registered_model", "update_registered_model",
@@ -145,9 +145,9 @@ TEST_F(RegistryStoreTest, CreateModelVersionNumbersAndCreatesModel) {
   ASSERT_OK_AND_ASSIGN(RegisteredModel m, store_->GetRegisteredModel("m"));
   ASSERT_THAT(m.latest_versions, SizeIs(1));
   EXPECT_EQ(m.latest_versions[0].version, "3");
-  EXPECT_THAT(Actions("m"), ElementsAre("create_registered_model", "create_model_version",
-                                        "create_model_version", "delete_model_version",
-                                        "create_model_version"));
+  EXPECT_THAT(Actions("m"),
+              ElementsAre("create_registered_model", "create_model_version", "create_model_version",
+                          "delete_model_version", "create_model_version"));
   EXPECT_THAT(EventTypes(), ElementsAre("version_created", "version_created", "version_deleted",
                                         "version_created"));
 }
@@ -161,8 +161,8 @@ TEST_F(RegistryStoreTest, CreateModelVersionValidatesSource) {
   EXPECT_THAT(
       store_->CreateModelVersion({.name = "m", .source = "runs:/" + id + "/../x", .run_id = id})
           .status(),
-      StatusIs(StatusCode::kInvalidArgument,
-               "model version source 'runs:/" + id + "/../x' must not contain a '..' path segment"));
+      StatusIs(StatusCode::kInvalidArgument, "model version source 'runs:/" + id +
+                                                 "/../x' must not contain a '..' path segment"));
   EXPECT_THAT(
       store_->CreateModelVersion({.name = "m", .source = "runs:/x/model", .run_id = "missing"})
           .status(),
@@ -189,11 +189,12 @@ TEST_F(RegistryStoreTest, CreateModelVersionValidatesSource) {
 
 TEST_F(RegistryStoreTest, GetUpdateDeleteVersionErrors) {
   NewVersion("m");
-  EXPECT_THAT(store_->GetModelVersion("m", "x").status(),
-              StatusIs(StatusCode::kInvalidArgument, "model version 'x' must be a positive integer"));
-  EXPECT_THAT(store_->GetModelVersion("m", "9").status(),
-              StatusIs(StatusCode::kNotFound,
-                       "model version '9' of registered model 'm' does not exist"));
+  EXPECT_THAT(
+      store_->GetModelVersion("m", "x").status(),
+      StatusIs(StatusCode::kInvalidArgument, "model version 'x' must be a positive integer"));
+  EXPECT_THAT(
+      store_->GetModelVersion("m", "9").status(),
+      StatusIs(StatusCode::kNotFound, "model version '9' of registered model 'm' does not exist"));
   ASSERT_OK_AND_ASSIGN(ModelVersion v, store_->UpdateModelVersion("m", "1", "d", {}));
   EXPECT_EQ(v.description, "d");
   ASSERT_OK(store_->SetModelVersionTag("m", "1", {"k", "v"}, {}));
@@ -219,9 +220,9 @@ TEST_F(RegistryStoreTest, AliasesAndDeleteWithForce) {
   EXPECT_TRUE(IsReservedAlias("v12"));
   EXPECT_FALSE(IsReservedAlias("v1x"));
   EXPECT_FALSE(IsReservedAlias("v"));
-  EXPECT_THAT(store_->SetAlias("m", "prod", "7", {}),
-              StatusIs(StatusCode::kNotFound,
-                       "model version '7' of registered model 'm' does not exist"));
+  EXPECT_THAT(
+      store_->SetAlias("m", "prod", "7", {}),
+      StatusIs(StatusCode::kNotFound, "model version '7' of registered model 'm' does not exist"));
   ASSERT_OK(store_->SetAlias("m", "prod", "1", {}));
   ASSERT_OK(store_->SetAlias("m", "prod", "2", {}));
   ASSERT_OK_AND_ASSIGN(ModelVersion v, store_->GetModelVersionByAlias("m", "prod"));
@@ -242,12 +243,12 @@ TEST_F(RegistryStoreTest, AliasesAndDeleteWithForce) {
   ASSERT_OK(store_->DeleteAlias("m", "stage", {}));
   EXPECT_THAT(store_->DeleteAlias("m", "stage", {}), StatusIs(StatusCode::kInvalidArgument));
   EXPECT_THAT(Actions("m"),
-              ElementsAre("create_registered_model", "create_model_version",
-                          "create_model_version", "set_alias", "set_alias", "delete_alias",
-                          "delete_model_version", "set_alias", "delete_alias"));
-  EXPECT_THAT(EventTypes(), ElementsAre("version_created", "version_created", "alias_set",
-                                        "alias_set", "alias_deleted", "version_deleted",
-                                        "alias_set", "alias_deleted"));
+              ElementsAre("create_registered_model", "create_model_version", "create_model_version",
+                          "set_alias", "set_alias", "delete_alias", "delete_model_version",
+                          "set_alias", "delete_alias"));
+  EXPECT_THAT(EventTypes(),
+              ElementsAre("version_created", "version_created", "alias_set", "alias_set",
+                          "alias_deleted", "version_deleted", "alias_set", "alias_deleted"));
 }
 
 TEST_F(RegistryStoreTest, RenameMovesEverything) {
@@ -329,15 +330,15 @@ TEST_F(RegistryStoreTest, ResolveEachUriForm) {
   ASSERT_OK_AND_ASSIGN(v, store_->Resolve("models:/m/latest"));
   EXPECT_EQ(v.version, "2");
   EXPECT_THAT(store_->Resolve("models:/m/Production").status(),
-              StatusIs(StatusCode::kNotFound, "registered model 'm' has no version in stage "
-                                              "Production"));
+              StatusIs(StatusCode::kNotFound,
+                       "registered model 'm' has no version in stage "
+                       "Production"));
   EXPECT_THAT(store_->Resolve("runs:/x/m").status(), StatusIs(StatusCode::kInvalidArgument));
   EXPECT_THAT(store_->Resolve("models:/m").status(),
               StatusIs(StatusCode::kInvalidArgument,
                        "malformed models:/ URI 'models:/m': expected "
                        "models:/<name>/<version|stage|latest> or models:/<name>@<alias>"));
-  EXPECT_THAT(store_->Resolve("models:/m/bogus").status(),
-              StatusIs(StatusCode::kInvalidArgument));
+  EXPECT_THAT(store_->Resolve("models:/m/bogus").status(), StatusIs(StatusCode::kInvalidArgument));
   EXPECT_THAT(store_->Resolve("models:/m/9").status(), StatusIs(StatusCode::kNotFound));
 }
 
@@ -379,6 +380,37 @@ TEST_F(RegistryStoreTest, PromoteAndRollback) {
   // A second rollback undoes the first.
   ASSERT_OK_AND_ASSIGN(v, store_->Rollback("m", "prod", {}));
   EXPECT_EQ(v.version, "2");
+}
+
+TEST_F(RegistryStoreTest, HistoryAndRollbackFollowARename) {
+  NewVersion("m");
+  NewVersion("m");
+  ASSERT_OK(store_->SetAlias("m", "prod", "1", {}));
+  ASSERT_OK(store_->SetAlias("m", "prod", "2", {}));
+  ASSERT_OK(store_->RenameRegisteredModel("m", "n", {}));
+  EXPECT_GT(Actions("n").size(), 4u);
+  ASSERT_OK_AND_ASSIGN(ModelVersion v, store_->Rollback("n", "prod", {}));
+  EXPECT_EQ(v.version, "1");
+  // A new model under the old name starts with its own history only.
+  ASSERT_OK(store_->CreateRegisteredModel("m", {}, "", {}));
+  EXPECT_THAT(Actions("m"), ::testing::ElementsAre("create_registered_model"));
+  // A deleted model's history stays readable by its name.
+  ASSERT_OK(store_->DeleteRegisteredModel("n", {}));
+  EXPECT_EQ(Actions("n").back(), "delete_registered_model");
+}
+
+TEST_F(RegistryStoreTest, LocalSourcesNeedARunAndLatestIsReservedInAnyCase) {
+  for (const char* source : {"/etc/passwd", "file:///etc/passwd", "relative/model"}) {
+    EXPECT_THAT(store_->CreateModelVersion({.name = "m", .source = source}).status(),
+                StatusIs(StatusCode::kInvalidArgument, HasSubstr("a local path is accepted only "
+                                                                 "with a run_id")))
+        << source;
+  }
+  EXPECT_THAT(store_->GetRegisteredModel("m").status(), StatusIs(StatusCode::kNotFound));
+  EXPECT_TRUE(IsReservedAlias("LATEST"));
+  EXPECT_TRUE(IsReservedAlias("V12"));
+  EXPECT_FALSE(IsReservedAlias("v1x"));
+  EXPECT_FALSE(IsReservedAlias("lately"));
 }
 
 TEST_F(RegistryStoreTest, SearchRegisteredModels) {
@@ -426,9 +458,9 @@ TEST_F(RegistryStoreTest, SearchRegisteredModels) {
               StatusIs(StatusCode::kInvalidArgument));
   EXPECT_THAT(store_->SearchRegisteredModels({.filter = "run_id = 'x'"}).status(),
               StatusIs(StatusCode::kInvalidArgument, HasSubstr("unknown key 'run_id'")));
-  EXPECT_THAT(store_->SearchRegisteredModels({.filter = "name > 'x'"}).status(),
-              StatusIs(StatusCode::kInvalidArgument,
-                       HasSubstr("operator '>' is not allowed on 'name'")));
+  EXPECT_THAT(
+      store_->SearchRegisteredModels({.filter = "name > 'x'"}).status(),
+      StatusIs(StatusCode::kInvalidArgument, HasSubstr("operator '>' is not allowed on 'name'")));
   EXPECT_THAT(store_->SearchRegisteredModels({.filter = "name = 'x' or name = 'y'"}).status(),
               StatusIs(StatusCode::kInvalidArgument,
                        HasSubstr("expected AND or the end after a clause, got 'or'")));
@@ -455,8 +487,7 @@ TEST_F(RegistryStoreTest, SearchModelVersions) {
   };
   EXPECT_THAT(ids({}), ElementsAre("a/3", "a/2", "a/1", "b/1"));
   EXPECT_THAT(ids({.filter = "name = 'a' AND version_number >= 2"}), ElementsAre("a/3", "a/2"));
-  EXPECT_THAT(ids({.filter = "run_id IN ('" + run.info.run_id + "', 'zzz')"}),
-              ElementsAre("b/1"));
+  EXPECT_THAT(ids({.filter = "run_id IN ('" + run.info.run_id + "', 'zzz')"}), ElementsAre("b/1"));
   EXPECT_THAT(ids({.filter = "source_path LIKE 's3://%'"}), ElementsAre("a/3", "a/2", "a/1"));
   EXPECT_THAT(ids({.filter = "tags.k = 'v'"}), ElementsAre("a/2"));
   EXPECT_THAT(ids({.order_by = {"version_number ASC", "name DESC"}}),
@@ -469,9 +500,9 @@ TEST_F(RegistryStoreTest, SearchModelVersions) {
     paged.page_token = page.next_page_token;
   } while (!paged.page_token.empty());
   EXPECT_EQ(all, ids({}));
-  EXPECT_THAT(store_->SearchModelVersions({.filter = "version_number = 'x'"}).status(),
-              StatusIs(StatusCode::kInvalidArgument,
-                       HasSubstr("'x' is not an integer version_number")));
+  EXPECT_THAT(
+      store_->SearchModelVersions({.filter = "version_number = 'x'"}).status(),
+      StatusIs(StatusCode::kInvalidArgument, HasSubstr("'x' is not an integer version_number")));
   EXPECT_THAT(store_->SearchModelVersions({.filter = "name LIKE"}).status(),
               StatusIs(StatusCode::kInvalidArgument, HasSubstr("a value is missing after 'LIKE'")));
   EXPECT_THAT(store_->SearchModelVersions({.order_by = {"name", "name DESC"}}).status(),
