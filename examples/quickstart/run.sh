@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # The quickstart: a workspace, a tracking server, three training runs logged the way the MLflow
-# client logs them (its REST calls, sent with curl), an artifact, then the CLI to find the best
-# run and compare runs. Run it with `make quickstart`; it leaves the workspace in
+# client logs them (its REST calls, sent with curl), artifacts, then the CLI to find the best
+# run, compare runs, register the best run's model and promote it staging -> production. Run it with `make quickstart`; it leaves the workspace in
 # ./quickstart-workspace so you can look around (sluice --help).
 set -euo pipefail
 sluice=${SLUICE:-sluice}
@@ -41,6 +41,10 @@ for depth in 4 6 8; do
   echo "<html><body>depth $depth: auc $auc</body></html>" > "$ws/report.html"
   curl -sf -X PUT --data-binary @"$ws/report.html" \
     "$url/api/2.0/mlflow-artifacts/artifacts/$exp/$run/artifacts/report.html" > /dev/null
+  # Until `sluice train` exists, a stand-in model file so the registered source has bytes.
+  printf 'artifact_path: model\nflavors: {}\nmetadata: {depth: %s}\n' "$depth" |
+    curl -sf -X PUT --data-binary @- \
+      "$url/api/2.0/mlflow-artifacts/artifacts/$exp/$run/artifacts/model/MLmodel" > /dev/null
   post runs/update "{\"run_id\": \"$run\", \"status\": \"FINISHED\", \"end_time\": $(date +%s%3N)}" > /dev/null
   echo "run depth-$depth: auc $auc"
 done
@@ -59,5 +63,22 @@ step "sluice runs compare <run> <run> <run>"
 
 step "the best run's report, downloaded through the artifact API"
 curl -sf "$url/api/2.0/mlflow-artifacts/artifacts/$exp/$best/artifacts/report.html"
+
+step "sluice models register churn --run <best run>   (version 1)"
+"$sluice" models register churn --run "$best" --workspace "$ws"
+second=$(echo "$ids" | sed -n 2p)
+"$sluice" models register churn --run "$second" --workspace "$ws" > /dev/null
+
+step "sluice models alias churn staging 1; sluice models promote churn --from staging --to production"
+"$sluice" models alias churn staging 1 --workspace "$ws"
+"$sluice" models promote churn --from staging --to production --reason "best auc" --workspace "$ws"
+
+step "a bad push to production, then sluice models rollback churn production"
+"$sluice" models alias churn production 2 --workspace "$ws"
+"$sluice" models rollback churn production --reason "v2 was a mistake" --workspace "$ws"
+
+step "sluice models show churn; sluice models history churn"
+"$sluice" models show churn --workspace "$ws"
+"$sluice" models history churn --workspace "$ws"
 
 printf '\nDone. The workspace is in %s; try: %s runs list -e churn --workspace %s\n' "$ws" "$sluice" "$ws"

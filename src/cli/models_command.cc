@@ -1,4 +1,7 @@
 // sluice models register|list|show|alias|promote|rollback|history|delete
+#include <pwd.h>
+#include <unistd.h>
+
 #include <cstdlib>
 #include <iostream>
 
@@ -9,9 +12,15 @@
 namespace sluice::cli {
 namespace {
 
+// The actor recorded in the audit log: $USER, else the account's name (cron and CI shells often
+// run without USER).
 registry::Change ChangeFrom(const std::string& reason) {
   const char* user = std::getenv("USER");
-  return {.actor = (user != nullptr && *user != '\0') ? user : "unknown", .reason = reason};
+  if (user != nullptr && *user != '\0') return {.actor = user, .reason = reason};
+  if (const passwd* account = getpwuid(getuid()); account != nullptr) {
+    return {.actor = account->pw_name, .reason = reason};
+  }
+  return {.actor = "unknown", .reason = reason};
 }
 
 std::string OrDash(const std::string& s) { return s.empty() ? "-" : s; }
