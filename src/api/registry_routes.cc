@@ -362,7 +362,7 @@ Status UnknownModelAction(const http::Request& req, std::string_view known) {
                   req.path, known);
 }
 
-void MountSluiceRegistry(http::Router& r, RegistryStore& store) {
+void MountSluiceRegistry(http::Router& r, RegistryStore& store, tracking::TrackingStore& tracking) {
   const std::string base = "/api/sluice/v1/";
   r.Add(Method::kGet, base + "models/{*rest}",
         JsonHandler([&store](const RequestFields&, const http::Request& req) -> Result<Json> {
@@ -393,6 +393,32 @@ void MountSluiceRegistry(http::Router& r, RegistryStore& store) {
           }
           return Json{{"model_version", ToJson(v)}};
         }));
+  // The chain a production model answers for: model version -> the run that made it -> the
+  // datasets that run read (with their digests).
+  r.Add(Method::kGet, base + "lineage",
+        JsonHandler(
+            [&store, &tracking](const RequestFields& f, const http::Request&) -> Result<Json> {
+              SLUICE_ASSIGN_OR_RETURN(std::string uri, f.RequiredString("model_uri"));
+              SLUICE_ASSIGN_OR_RETURN(registry::ModelVersion v, store.Resolve(uri));
+              Json out = {{"model_uri", uri}, {"model_version", ToJson(v)}};
+              Json datasets = Json::array();
+              if (!v.run_id.empty()) {
+                SLUICE_ASSIGN_OR_RETURN(tracking::Run run, tracking.GetRun(v.run_id));
+                for (const tracking::DatasetInput& input : run.inputs) {
+                  Json d = {{"name", input.dataset.name},
+                            {"digest", input.dataset.digest},
+                            {"source_type", input.dataset.source_type},
+                            {"source", input.dataset.source}};
+                  for (const tracking::Tag& t : input.tags) {
+                    if (t.key == tracking::kDatasetContextTag) d["context"] = t.value;
+                  }
+                  datasets.push_back(std::move(d));
+                }
+                out["run"] = ToJson(run);
+              }
+              out["datasets"] = std::move(datasets);
+              return out;
+            }));
   r.Add(Method::kGet, base + "events",
         JsonHandler([&store](const RequestFields&, const http::Request& req) -> Result<Json> {
           SLUICE_ASSIGN_OR_RETURN(
@@ -412,7 +438,7 @@ void MountSluiceRegistry(http::Router& r, RegistryStore& store) {
 void MountRegistry(http::Router& router, const Services& services) {
   MountRegisteredModels(router, services.registry);
   MountModelVersions(router, services.registry);
-  MountSluiceRegistry(router, services.registry);
+  MountSluiceRegistry(router, services.registry, services.tracking);
 }
 
 }  // namespace sluice::api

@@ -395,6 +395,28 @@ class SluiceRegistry(unittest.TestCase):
         error(C.get(f"{SLUICE_API}/events", {"limit": 0}), 400)
 
 
+class Lineage(unittest.TestCase):
+    def test_model_version_to_run_to_datasets(self):
+        name = uniq()
+        run = new_run()
+        ok(C.post(f"{API}/runs/log-inputs", {"run_id": run["run_id"], "datasets": [
+            {"tags": [{"key": "mlflow.data.context", "value": "training"}],
+             "dataset": {"name": "churn", "digest": "d" * 64, "source_type": "local",
+                         "source": "data/churn.csv"}}]}))
+        register_model(name, run)
+        ok(C.post(f"{API}/registered-models/alias", {"name": name, "alias": "prod", "version": "1"}))
+        for uri in (f"models:/{name}/1", f"models:/{name}@prod", f"models:/{name}/latest"):
+            got = ok(C.get(f"{SLUICE_API}/lineage", {"model_uri": uri}))
+            self.assertEqual(got["model_version"]["version"], "1")
+            self.assertEqual(got["run"]["info"]["run_id"], run["run_id"])
+            self.assertEqual(got["datasets"], [{"name": "churn", "digest": "d" * 64,
+                                                "source_type": "local", "source": "data/churn.csv",
+                                                "context": "training"}])
+        error(C.get(f"{SLUICE_API}/lineage", {}), 400, "INVALID_PARAMETER_VALUE", "model_uri")
+        error(C.get(f"{SLUICE_API}/lineage", {"model_uri": f"models:/{uniq()}/1"}), 404)
+        error(C.get(f"{SLUICE_API}/lineage", {"model_uri": "runs:/x/model"}), 400)
+
+
 class RegistryContracts(unittest.TestCase):
     """History follows a model across renames; sources and aliases obey MLflow's rules."""
 
