@@ -6,7 +6,10 @@
 #include <string>
 
 #include "api/api.h"
+#include <openssl/evp.h>
+
 #include "api/errors.h"
+#include "api/json_handler.h"
 #include "api/mlflow_json.h"
 #include "api/request_fields.h"
 
@@ -16,45 +19,18 @@ namespace {
 using http::Method;
 using registry::RegistryStore;
 
-using JsonBody = std::function<Result<Json>(const RequestFields&, const http::Request&)>;
-
-http::Router::Handler JsonHandler(JsonBody body) {
-  return [body = std::move(body)](const http::Request& request) {
-    Result<RequestFields> fields = RequestFields::From(request);
-    if (!fields.ok()) return ErrorResponse(fields.status());
-    Result<Json> out = body(*fields, request);
-    if (!out.ok()) return ErrorResponse(out.status());
-    return http::Response::Json(200, Dump(*out));
-  };
-}
-
-Result<Json> Done(const Status& status) {
-  if (!status.ok()) return status;
-  return Json::object();
-}
-
+// Basic-auth credentials are base64; OpenSSL decodes them. Invalid input decodes to "".
 std::string DecodeBase64(std::string_view in) {
-  auto value = [](char c) -> int {
-    if (c >= 'A' && c <= 'Z') return c - 'A';
-    if (c >= 'a' && c <= 'z') return c - 'a' + 26;
-    if (c >= '0' && c <= '9') return c - '0' + 52;
-    if (c == '+' || c == '-') return 62;
-    if (c == '/' || c == '_') return 63;
-    return -1;
-  };
-  std::string out;
-  uint32_t buffer = 0;
-  int bits = 0;
-  for (char c : in) {
-    int v = value(c);
-    if (v < 0) break;  // '=' padding or garbage ends the data
-    buffer = (buffer << 6) | static_cast<uint32_t>(v);
-    bits += 6;
-    if (bits >= 8) {
-      bits -= 8;
-      out.push_back(static_cast<char>((buffer >> bits) & 0xFF));
-    }
-  }
+  while (!in.empty() && (in.back() == ' ' || in.back() == '\r')) in.remove_suffix(1);
+  if (in.empty() || in.size() % 4 != 0) return "";
+  std::string out(in.size() / 4 * 3, '\0');
+  int n = EVP_DecodeBlock(reinterpret_cast<unsigned char*>(out.data()),
+                          reinterpret_cast<const unsigned char*>(in.data()),
+                          static_cast<int>(in.size()));
+  if (n < 0) return "";
+  // EVP_DecodeBlock counts the bytes that '=' padding stands for; drop them.
+  size_t padding = in.ends_with("==") ? 2 : in.ends_with('=') ? 1 : 0;
+  out.resize(static_cast<size_t>(n) - padding);
   return out;
 }
 

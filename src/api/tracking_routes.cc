@@ -3,6 +3,7 @@
 
 #include "api/api.h"
 #include "api/errors.h"
+#include "api/json_handler.h"
 #include "api/mlflow_json.h"
 #include "api/request_fields.h"
 
@@ -11,25 +12,6 @@ namespace {
 
 using http::Method;
 using tracking::TrackingStore;
-
-using JsonBody = std::function<Result<Json>(const RequestFields&, const http::Request&)>;
-
-http::Router::Handler JsonHandler(JsonBody body) {
-  return [body = std::move(body)](const http::Request& request) {
-    Result<RequestFields> fields = RequestFields::From(request);
-    if (!fields.ok()) return ErrorResponse(fields.status());
-    Result<Json> out = body(*fields, request);
-    if (!out.ok()) return ErrorResponse(out.status());
-    return http::Response::Json(200, Dump(*out));
-  };
-}
-
-Json Empty() { return Json::object(); }
-
-Result<Json> Done(const Status& status) {
-  if (!status.ok()) return status;
-  return Empty();
-}
 
 // MLflow accepts the legacy run_uuid wherever run_id is expected.
 Result<std::string> RunIdFrom(const RequestFields& f) {
