@@ -186,8 +186,11 @@ TEST_F(SqliteGroupCommitTest, AnExceptionReachesOnlyItsOwnCaller) {
   EXPECT_FALSE(outcomes[2].exception);
   EXPECT_THAT(outcomes[2].status, IsOk());
   EXPECT_THAT(Ids(), ::testing::ElementsAre(1, 3));
-  // The callbacks ran on one leader thread, not on their callers' threads.
-  EXPECT_NE(outcomes[1].ran_on, outcomes[1].caller);
+  // The callbacks ran on one leader thread, so all but the leader's own ran away from their
+  // callers (which member leads depends on scheduling).
+  int ran_elsewhere = 0;
+  for (const Outcome& outcome : outcomes) ran_elsewhere += outcome.ran_on != outcome.caller;
+  EXPECT_GE(ran_elsewhere, 2);
 }
 
 TEST_F(SqliteGroupCommitTest, AGroupedCallbackCallingWriteOrReadIsRefusedNotDeadlocked) {
