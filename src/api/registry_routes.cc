@@ -1,13 +1,13 @@
 // MLflow's model registry REST API over the registry module, and Sluice's own registry
 // endpoints (history, promote, rollback, the event feed) under /api/sluice/v1.
+#include <openssl/evp.h>
+
 #include <cctype>
 #include <functional>
 #include <limits>
 #include <string>
 
 #include "api/api.h"
-#include <openssl/evp.h>
-
 #include "api/errors.h"
 #include "api/json_handler.h"
 #include "api/mlflow_json.h"
@@ -400,7 +400,9 @@ void MountSluiceRegistry(http::Router& r, RegistryStore& store, tracking::Tracki
           SLUICE_ASSIGN_OR_RETURN(
               int64_t after, QueryInt(req, "after", 0, 0, std::numeric_limits<int64_t>::max()));
           SLUICE_ASSIGN_OR_RETURN(int64_t limit, QueryInt(req, "limit", 1000, 1, 10000));
-          SLUICE_ASSIGN_OR_RETURN(auto events, store.EventsAfter(after, limit));
+          SLUICE_ASSIGN_OR_RETURN(int64_t wait_ms, QueryInt(req, "wait_ms", 0, 0, 60000));
+          SLUICE_ASSIGN_OR_RETURN(
+              auto events, store.EventsAfter(after, limit, std::chrono::milliseconds(wait_ms)));
           Json list = Json::array();
           for (const auto& e : events) list.push_back(ToJson(e));
           Json out = {{"events", std::move(list)}};

@@ -4,6 +4,7 @@
 #include <cctype>
 #include <charconv>
 #include <nlohmann/json.hpp>
+#include <thread>
 
 #include "base/random.h"
 #include "registry/schema.h"
@@ -1039,7 +1040,19 @@ Result<std::vector<AuditEntry>> RegistryStore::History(std::string_view name, in
   return out;
 }
 
-Result<std::vector<Event>> RegistryStore::EventsAfter(int64_t after, int64_t limit) {
+Result<std::vector<Event>> RegistryStore::EventsAfter(int64_t after, int64_t limit,
+                                                      std::chrono::milliseconds wait) {
+  auto deadline = std::chrono::steady_clock::now() + wait;
+  for (;;) {
+    SLUICE_ASSIGN_OR_RETURN(std::vector<Event> events, ReadEventsAfter(after, limit));
+    auto now = std::chrono::steady_clock::now();
+    if (!events.empty() || now >= deadline) return events;
+    std::this_thread::sleep_for(std::min<std::chrono::steady_clock::duration>(
+        std::chrono::milliseconds(50), deadline - now));
+  }
+}
+
+Result<std::vector<Event>> RegistryStore::ReadEventsAfter(int64_t after, int64_t limit) {
   std::vector<Event> out;
   SLUICE_RETURN_IF_ERROR(db_.Read([&](Connection& c) -> Status {
     SLUICE_ASSIGN_OR_RETURN(auto rows,

@@ -12,6 +12,7 @@
 // not at all. Thread safety: thread-safe; any number of processes may share the database.
 #pragma once
 
+#include <chrono>
 #include <memory>
 #include <optional>
 #include <span>
@@ -138,11 +139,15 @@ class RegistryStore {
   // --- audit log and events ------------------------------------------------------------------
   // Every change of one registered model ("" = all), oldest first.
   Result<std::vector<AuditEntry>> History(std::string_view name, int64_t limit = 1000);
-  // Events with sequence > after, oldest first, at most `limit`.
-  Result<std::vector<Event>> EventsAfter(int64_t after, int64_t limit = 1000);
+  // Events with sequence > after, oldest first, at most `limit`. With `wait`, a long poll: when
+  // there is none yet, waits up to `wait` for one (checking the database every 50 ms, so writes
+  // from other processes are seen too).
+  Result<std::vector<Event>> EventsAfter(int64_t after, int64_t limit = 1000,
+                                         std::chrono::milliseconds wait = {});
 
  private:
   RegistryStore(storage::Database& database, tracking::TrackingStore& tracking, const Clock& clock);
+  Result<std::vector<Event>> ReadEventsAfter(int64_t after, int64_t limit);
 
   storage::Database& db_;
   tracking::TrackingStore& tracking_;

@@ -12,6 +12,8 @@ server is stopped by PID with SIGTERM at the end.
 import base64
 import os
 import sys
+import threading
+import time
 import unittest
 import uuid
 from urllib.parse import quote
@@ -393,6 +395,32 @@ class SluiceRegistry(unittest.TestCase):
         self.assertEqual(len(one), 1)
         error(C.get(f"{SLUICE_API}/events", {"after": "x"}), 400)
         error(C.get(f"{SLUICE_API}/events", {"limit": 0}), 400)
+        error(C.get(f"{SLUICE_API}/events", {"wait_ms": 60001}), 400)
+
+    def test_events_long_poll(self):
+        last = ok(C.get(f"{SLUICE_API}/events", {"after": 0, "limit": 10000}))["last_sequence"]
+        # Nothing new: the poll answers empty once wait_ms is over.
+        idle = ok(C.get(f"{SLUICE_API}/events", {"after": last, "wait_ms": 200}))
+        self.assertEqual(idle["events"], [])
+        self.assertEqual(idle["last_sequence"], last)
+        # A change made while the poll waits is delivered to it.
+        name = uniq()
+        result = {}
+
+        def poll():
+            result["r"] = Client(SERVER.url).get(f"{SLUICE_API}/events",
+                                                 {"after": last, "wait_ms": 10000})
+
+        poller = threading.Thread(target=poll)
+        poller.start()
+        time.sleep(0.3)
+        ok(C.post(f"{API}/registered-models/create", {"name": name}))
+        register_model(name, new_run())
+        poller.join(timeout=30)
+        self.assertFalse(poller.is_alive(), "the long poll did not return")
+        events = ok(result["r"])["events"]
+        self.assertTrue(events)
+        self.assertTrue(all(e["sequence"] > last for e in events))
 
 
 class Lineage(unittest.TestCase):
