@@ -2,6 +2,7 @@
 #include <algorithm>
 #include <iostream>
 #include <map>
+#include <optional>
 #include <set>
 
 #include "api/mlflow_json.h"
@@ -55,41 +56,71 @@ void PrintRun(const tracking::Run& run) {
   }
 }
 
+// One compared key: its value in each run (nullopt where the run lacks it) and whether they
+// differ. Metric values are the latest point, formatted as people read them.
+struct ComparedKey {
+  std::string kind;  // "param" or "metric"
+  std::string key;
+  std::vector<std::optional<std::string>> values;
+  bool differs = false;
+};
+
+std::vector<ComparedKey> Compare(const std::vector<tracking::Run>& runs) {
+  std::vector<std::map<std::string, std::string>> params(runs.size()), metrics(runs.size());
+  std::set<std::string> param_keys, metric_keys;
+  for (size_t i = 0; i < runs.size(); ++i) {
+    for (const auto& p : runs[i].params) {
+      params[i][p.key] = p.value;
+      param_keys.insert(p.key);
+    }
+    for (const auto& m : runs[i].metrics) {
+      metrics[i][m.key] = FormatNumber(m.value);
+      metric_keys.insert(m.key);
+    }
+  }
+  std::vector<ComparedKey> out;
+  auto add = [&](std::string_view kind, const std::set<std::string>& keys,
+                 const std::vector<std::map<std::string, std::string>>& values) {
+    for (const std::string& key : keys) {
+      ComparedKey row{std::string(kind), key, {}, false};
+      for (const auto& by_key : values) {
+        auto it = by_key.find(key);
+        row.values.push_back(it == by_key.end() ? std::nullopt
+                                                : std::optional<std::string>(it->second));
+      }
+      row.differs = std::any_of(row.values.begin(), row.values.end(),
+                                [&](const auto& v) { return v != row.values.front(); });
+      out.push_back(std::move(row));
+    }
+  };
+  add("param", param_keys, params);
+  add("metric", metric_keys, metrics);
+  return out;
+}
+
 // Rows "param x" / "metric y" across runs; a leading '*' marks rows whose values differ.
 void PrintComparison(const std::vector<tracking::Run>& runs) {
   std::vector<std::string> header = {"", "KEY"};
   for (const auto& run : runs) header.push_back(RunLabel(run));
   Table table(header);
-  auto add_rows = [&](std::string_view kind, auto values_of) {
-    std::set<std::string> keys;
-    for (const auto& run : runs) {
-      for (const auto& [key, value] : values_of(run)) keys.insert(key);
-    }
-    for (const std::string& key : keys) {
-      std::vector<std::string> row = {"", fmt::format("{} {}", kind, key)};
-      std::set<std::string> distinct;
-      for (const auto& run : runs) {
-        auto values = values_of(run);
-        auto it = values.find(key);
-        std::string cell = it == values.end() ? "-" : it->second;
-        distinct.insert(cell);
-        row.push_back(cell);
-      }
-      if (distinct.size() > 1) row[0] = "*";
-      table.AddRow(std::move(row));
-    }
-  };
-  add_rows("param", [](const tracking::Run& run) {
-    std::map<std::string, std::string> v;
-    for (const auto& p : run.params) v[p.key] = p.value;
-    return v;
-  });
-  add_rows("metric", [](const tracking::Run& run) {
-    std::map<std::string, std::string> v;
-    for (const auto& m : run.metrics) v[m.key] = FormatNumber(m.value);
-    return v;
-  });
+  for (const ComparedKey& c : Compare(runs)) {
+    std::vector<std::string> row = {c.differs ? "*" : "", fmt::format("{} {}", c.kind, c.key)};
+    for (const auto& v : c.values) row.push_back(v.value_or("-"));
+    table.AddRow(std::move(row));
+  }
   std::cout << table.Render();
+}
+
+nlohmann::json ComparisonJson(const std::vector<tracking::Run>& runs) {
+  nlohmann::json ids = nlohmann::json::array();
+  for (const auto& run : runs) ids.push_back(run.info.run_id);
+  nlohmann::json keys = nlohmann::json::array();
+  for (const ComparedKey& c : Compare(runs)) {
+    nlohmann::json values = nlohmann::json::array();
+    for (const auto& v : c.values) values.push_back(v ? nlohmann::json(*v) : nlohmann::json());
+    keys.push_back({{"kind", c.kind}, {"key", c.key}, {"values", values}, {"differs", c.differs}});
+  }
+  return {{"run_ids", ids}, {"keys", keys}};
 }
 
 }  // namespace
@@ -209,9 +240,7 @@ void AddRunsCommands(CLI::App& app, CommandContext& context) {
         runs.push_back(std::move(run));
       }
       if (global.json) {
-        nlohmann::json list = nlohmann::json::array();
-        for (const auto& run : runs) list.push_back(api::ToJson(run));
-        PrintJson({{"runs", list}});
+        PrintJson(ComparisonJson(runs));
       } else {
         PrintComparison(runs);
       }

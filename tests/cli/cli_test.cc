@@ -160,6 +160,16 @@ TEST_F(CliTest, RunsListShowCompare) {
   // depth differs, eta does not.
   EXPECT_THAT(compare.out, HasSubstr("*  param depth"));
   EXPECT_THAT(compare.out, HasSubstr("   param eta"));
+  Outcome compare_json = Sluice({"runs", "compare", ids[0], ids[1], "--json"});
+  ASSERT_EQ(compare_json.exit_code, 0) << compare_json.err;
+  auto keys = nlohmann::json::parse(compare_json.out)["keys"];
+  ASSERT_EQ(keys.size(), 3u);  // param depth, param eta, metric auc
+  EXPECT_EQ(keys[0]["key"], "depth");
+  EXPECT_EQ(keys[0]["differs"], true);
+  EXPECT_EQ(keys[0]["values"], nlohmann::json({"4", "6"}));
+  EXPECT_EQ(keys[1]["key"], "eta");
+  EXPECT_EQ(keys[1]["differs"], false);
+  EXPECT_EQ(keys[2]["kind"], "metric");
   EXPECT_EQ(Sluice({"runs", "compare", ids[0]}).exit_code, 2);
   EXPECT_EQ(Sluice({"runs", "show", "0123"}).exit_code, 3);
 }

@@ -21,8 +21,8 @@ import unittest
 import uuid
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from sluice_e2e import (API, ARTIFACTS, Client, Server, TempWorkspace, check_error_body, error,
-                        now_ms, ok, parse_sluice_arg)
+from sluice_e2e import (API, ARTIFACTS, Client, ServedWorkspace, Server, check_error_body,
+                        error, now_ms, ok, parse_sluice_arg)
 
 SLUICE = None
 WS = None
@@ -30,22 +30,18 @@ SERVER = None
 C = None
 
 
+ENV = None
+
+
 def setUpModule():
-    global WS, SERVER, C
-    WS = TempWorkspace(SLUICE)
-    SERVER = Server(SLUICE, WS.path)
-    C = Client(SERVER.url)
+    global ENV, WS, SERVER, C
+    ENV = ServedWorkspace(SLUICE)
+    WS, SERVER, C = ENV.ws, ENV.server, ENV.client
 
 
 def tearDownModule():
-    try:
-        if SERVER is not None:
-            code = SERVER.stop()
-            SERVER.cleanup_logs()
-            assert code == 0, f"server exited with {code} after SIGTERM: {SERVER.stderr()}"
-    finally:
-        if WS is not None:
-            WS.remove()
+    if ENV is not None:
+        ENV.close()
 
 
 def uniq(prefix="x"):

@@ -19,7 +19,7 @@ import uuid
 from urllib.parse import quote
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from sluice_e2e import API, Client, Server, TempWorkspace, error, now_ms, ok, parse_sluice_arg
+from sluice_e2e import API, Client, ServedWorkspace, error, now_ms, ok, parse_sluice_arg
 
 SLUICE = None
 WS = None
@@ -29,22 +29,18 @@ SLUICE_API = "/api/sluice/v1"
 PROMPT_CLAUSE = "tag.`mlflow.prompt.is_prompt` != 'true'"
 
 
+ENV = None
+
+
 def setUpModule():
-    global WS, SERVER, C
-    WS = TempWorkspace(SLUICE)
-    SERVER = Server(SLUICE, WS.path)
-    C = Client(SERVER.url)
+    global ENV, WS, SERVER, C
+    ENV = ServedWorkspace(SLUICE)
+    WS, SERVER, C = ENV.ws, ENV.server, ENV.client
 
 
 def tearDownModule():
-    try:
-        if SERVER is not None:
-            code = SERVER.stop()
-            SERVER.cleanup_logs()
-            assert code == 0, f"server exited with {code} after SIGTERM: {SERVER.stderr()}"
-    finally:
-        if WS is not None:
-            WS.remove()
+    if ENV is not None:
+        ENV.close()
 
 
 def uniq(prefix="m"):

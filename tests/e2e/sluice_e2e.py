@@ -258,3 +258,26 @@ class TempWorkspace:
 
     def remove(self):
         shutil.rmtree(self.dir, ignore_errors=True)
+
+
+class ServedWorkspace:
+    """A fresh workspace with a server on it and a client to it: what a suite module sets up.
+    close() stops the server with SIGTERM and asserts it exited 0, then removes the workspace."""
+
+    def __init__(self, sluice):
+        self.ws = TempWorkspace(sluice)
+        self.server = None
+        try:
+            self.server = Server(sluice, self.ws.path)
+        except BaseException:
+            self.ws.remove()
+            raise
+        self.client = Client(self.server.url)
+
+    def close(self):
+        try:
+            code = self.server.stop()
+            self.server.cleanup_logs()
+            assert code == 0, f"server exited with {code} after SIGTERM: {self.server.stderr()}"
+        finally:
+            self.ws.remove()
