@@ -8,6 +8,8 @@ SANITIZE ?= OFF
 export CCACHE_BASEDIR := $(CURDIR)
 export CCACHE_NOHASHDIR := 1
 WERROR ?= OFF
+# XGBoost's OpenMP threads must not spin-wait in tests that share 2 cores (src/cli/cli.cc).
+export OMP_WAIT_POLICY ?= passive
 
 .PHONY: deps configure build test test-sanitize quickstart bench format clean
 

@@ -15,6 +15,7 @@ packages=(
   libcli11-dev            # command line
   libfmt-dev              # formatting (GCC 12 has no <format>)
   libcurl4-openssl-dev    # HTTP client: tests, benchmarks, later S3
+  libxgboost-dev          # gradient-boosted trees (the xgb adapter)
   # tests and benchmarks
   libgtest-dev libgmock-dev libbenchmark-dev
   python3 python3-requests  # the MLflow-wire client in tests/e2e

@@ -19,7 +19,6 @@ using tracking::ArtifactFile;
 using tracking::ArtifactStore;
 
 constexpr std::string_view kArtifactsPrefix = "/api/2.0/mlflow-artifacts/artifacts";
-constexpr std::string_view kMlflowArtifactsScheme = "mlflow-artifacts:";
 
 std::string_view ContentTypeFor(std::string_view path) {
   static constexpr std::array<std::pair<std::string_view, std::string_view>, 14> kTypes = {{
@@ -87,19 +86,6 @@ http::Response Download(ArtifactStore& artifacts, std::string_view path) {
   return response;
 }
 
-// "mlflow-artifacts:/0/abc/artifacts" -> "0/abc/artifacts"; nullopt for other schemes, whose
-// files this server does not hold.
-std::optional<std::string> ArtifactRootOf(std::string_view artifact_uri) {
-  if (!artifact_uri.starts_with(kMlflowArtifactsScheme)) return std::nullopt;
-  std::string_view rest = artifact_uri.substr(kMlflowArtifactsScheme.size());
-  if (rest.starts_with("//")) {  // mlflow-artifacts://host:port/path
-    size_t slash = rest.find('/', 2);
-    rest = slash == std::string_view::npos ? "" : rest.substr(slash);
-  }
-  while (rest.starts_with('/')) rest.remove_prefix(1);
-  return std::string(rest);
-}
-
 }  // namespace
 
 void MountArtifacts(http::Router& r, const Services& services) {
@@ -150,7 +136,7 @@ void MountArtifacts(http::Router& r, const Services& services) {
           if (!run.ok()) return ErrorResponse(run.status());
           std::string path = fields->StringOr("path", "");
           Json out = {{"root_uri", run->info.artifact_uri}};
-          std::optional<std::string> root = ArtifactRootOf(run->info.artifact_uri);
+          std::optional<std::string> root = tracking::ArtifactStorePath(run->info.artifact_uri);
           if (root) {
             Status valid = tracking::ValidateArtifactPath(path, /*allow_empty=*/true);
             if (!valid.ok()) return ErrorResponse(valid);

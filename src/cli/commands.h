@@ -20,5 +20,6 @@ void AddServerCommand(CLI::App& app, CommandContext& context);
 void AddExperimentsCommands(CLI::App& app, CommandContext& context);
 void AddRunsCommands(CLI::App& app, CommandContext& context);
 void AddModelsCommands(CLI::App& app, CommandContext& context);
+void AddTrainingCommands(CLI::App& app, CommandContext& context);  // train, tune, evaluate
 
 }  // namespace sluice::cli

@@ -1,7 +1,4 @@
-// sluice models register|list|show|alias|promote|rollback|history|delete
-#include <pwd.h>
-#include <unistd.h>
-
+// sluice models register|list|show|alias|promote|rollback|history|delete|download
 #include <cstdlib>
 #include <iostream>
 
@@ -12,15 +9,8 @@
 namespace sluice::cli {
 namespace {
 
-// The actor recorded in the audit log: $USER, else the account's name (cron and CI shells often
-// run without USER).
 registry::Change ChangeFrom(const std::string& reason) {
-  const char* user = std::getenv("USER");
-  if (user != nullptr && *user != '\0') return {.actor = user, .reason = reason};
-  if (const passwd* account = getpwuid(getuid()); account != nullptr) {
-    return {.actor = account->pw_name, .reason = reason};
-  }
-  return {.actor = "unknown", .reason = reason};
+  return {.actor = CurrentUser(), .reason = reason};
 }
 
 std::string OrDash(const std::string& s) { return s.empty() ? "-" : s; }
@@ -391,6 +381,49 @@ void AddModelsCommands(CLI::App& app, CommandContext& context) {
         std::cout << "Deleted model " << f->name << "\n";
       } else {
         std::cout << "Deleted " << f->name << " version " << f->version << "\n";
+      }
+      return Status();
+    }));
+  }
+  {
+    CLI::App* cmd = group->add_subcommand(
+        "download",
+        "Copy a model's files (the bundle: model, MLmodel, signature, example) to a local folder, "
+        "each checked against its digest");
+    struct Flags {
+      std::string uri;
+      std::string dest;
+      bool force = false;
+    };
+    auto f = std::make_shared<Flags>();
+    cmd->add_option("model-uri", f->uri,
+                    "models:/<name>/<version>, models:/<name>@<alias>, models:/<name>/<stage> or "
+                    "runs:/<run-id>/<path>")
+        ->required();
+    cmd->add_option("dest", f->dest, "Folder to create (it must not exist or be empty)")->required();
+    cmd->add_flag("--force", f->force, "Replace DEST when it exists and is not empty");
+    AddCommonFlags(*cmd, context);
+    cmd->callback(SessionCommand(context, [f, &global](Session& s) -> Status {
+      SLUICE_ASSIGN_OR_RETURN(std::string folder, s.registry->ArtifactFolder(f->uri));
+      Result<std::vector<tracking::ArtifactFile>> downloaded =
+          s.artifacts->Download(folder, f->dest, f->force);
+      if (downloaded.status().code() == StatusCode::kAlreadyExists) {
+        return AlreadyExists("{} (--force replaces it)", downloaded.status().message());
+      }
+      SLUICE_ASSIGN_OR_RETURN(std::vector<tracking::ArtifactFile> files, std::move(downloaded));
+      int64_t bytes = 0;
+      for (const auto& file : files) bytes += file.size_bytes;
+      if (global.json) {
+        nlohmann::json list = nlohmann::json::array();
+        for (const auto& file : files) {
+          list.push_back({{"path", file.path.substr(folder.size() + 1)},
+                          {"size_bytes", file.size_bytes},
+                          {"sha256", file.digest}});
+        }
+        PrintJson({{"model_uri", f->uri}, {"dest", f->dest}, {"files", list}});
+      } else {
+        std::cout << "Downloaded " << files.size() << " files (" << bytes << " bytes) of "
+                  << f->uri << " to " << f->dest << "\n";
       }
       return Status();
     }));

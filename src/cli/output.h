@@ -13,8 +13,10 @@
 namespace sluice::cli {
 
 // Exit codes: 0 success, 1 internal error, 2 invalid arguments or usage, 3 not found,
-// 4 already exists, 5 refused by the current state, 6 unavailable (try again), 7 unimplemented.
+// 4 already exists, 5 refused by the current state, 6 unavailable (try again), 7 unimplemented,
+// 8 the command ran and a check it makes failed (an evaluation gate, a reproduction).
 int ExitCodeFor(StatusCode code);
+inline constexpr int kExitCheckFailed = 8;
 
 struct GlobalOptions {
   bool json = false;

@@ -1,4 +1,4 @@
-// sluice runs list|show|compare|delete|restore
+// sluice runs list|show|compare|delete|restore|reproduce
 #include <algorithm>
 #include <iostream>
 #include <map>
@@ -8,6 +8,7 @@
 #include "api/mlflow_json.h"
 #include "cli/commands.h"
 #include "cli/session.h"
+#include "training/reproduce.h"
 
 namespace sluice::cli {
 namespace {
@@ -126,7 +127,7 @@ nlohmann::json ComparisonJson(const std::vector<tracking::Run>& runs) {
 }  // namespace
 
 void AddRunsCommands(CLI::App& app, CommandContext& context) {
-  CLI::App* group = app.add_subcommand("runs", "List, show, compare, delete and restore runs");
+  CLI::App* group = app.add_subcommand("runs", "List, show, compare, delete, restore and reproduce runs");
   group->require_subcommand(1);
   const GlobalOptions& global = context.global;
 
@@ -260,6 +261,37 @@ void AddRunsCommands(CLI::App& app, CommandContext& context) {
         PrintJson({{"run_id", *id}, {"lifecycle_stage", restore ? "active" : "deleted"}});
       } else {
         std::cout << (restore ? "Restored" : "Deleted") << " run " << *id << "\n";
+      }
+      return Status();
+    }));
+  }
+  {
+    CLI::App* cmd = group->add_subcommand(
+        "reproduce",
+        "Retrain a training run from its record (stored config, data checked by digest) into a "
+        "new run; exit code 0 when the model bytes are identical, 8 when they differ");
+    auto id = std::make_shared<std::string>();
+    cmd->add_option("run-id", *id, "Id of a run made by `sluice train`")->required();
+    AddCommonFlags(*cmd, context);
+    cmd->callback(SessionCommand(context, [id, &global, &context](Session& s) -> Status {
+      training::Services services{*s.tracking, *s.artifacts, *s.registry, SystemClock::Get(),
+                                  CurrentUser()};
+      SLUICE_ASSIGN_OR_RETURN(training::ReproduceResult result,
+                              training::Reproduce(*id, services));
+      if (!result.identical) context.exit_code = kExitCheckFailed;
+      if (global.json) {
+        PrintJson({{"run_id", result.original_run_id},
+                   {"reproduced_run_id", result.retrained.run_id},
+                   {"model_sha256", result.original_model_sha256},
+                   {"reproduced_model_sha256", result.retrained.model_sha256},
+                   {"identical", result.identical}});
+      } else {
+        std::cout << "original    " << result.original_run_id << "  model sha256 "
+                  << result.original_model_sha256 << "\n"
+                  << "reproduced  " << result.retrained.run_id << "  model sha256 "
+                  << result.retrained.model_sha256 << "\n"
+                  << (result.identical ? "identical: the same model bytes\n"
+                                       : "DIFFERENT: the model bytes do not match\n");
       }
       return Status();
     }));

@@ -1,5 +1,8 @@
 #include "cli/session.h"
 
+#include <pwd.h>
+#include <unistd.h>
+
 #include <cstdlib>
 #include <filesystem>
 
@@ -35,6 +38,13 @@ std::function<void()> SessionCommand(CommandContext& context,
     Status status = session.ok() ? body(*session) : session.status();
     if (!status.ok()) context.exit_code = ReportError(context.global, status);
   };
+}
+
+std::string CurrentUser() {
+  const char* user = std::getenv("USER");
+  if (user != nullptr && *user != '\0') return user;
+  if (const passwd* account = getpwuid(getuid()); account != nullptr) return account->pw_name;
+  return "unknown";
 }
 
 Result<tracking::Experiment> ResolveExperiment(tracking::TrackingStore& store,

@@ -26,6 +26,10 @@ Result<Session> OpenSession(const GlobalOptions& options);
 // A command callback that opens the session, runs `body`, and reports a failure.
 std::function<void()> SessionCommand(CommandContext& context, std::function<Status(Session&)> body);
 
+// Who runs the command, for run users and the registry's audit log: $USER, else the account's
+// name (cron and CI shells often run without USER).
+std::string CurrentUser();
+
 // An experiment given as an id ("3") or a name ("churn"); an id wins when both could match.
 Result<tracking::Experiment> ResolveExperiment(tracking::TrackingStore& store,
                                                const std::string& id_or_name);

@@ -9,6 +9,7 @@
 #include "base/random.h"
 #include "registry/schema.h"
 #include "registry/search.h"
+#include "tracking/artifacts.h"
 #include "tracking/search.h"
 
 namespace sluice::registry {
@@ -802,6 +803,29 @@ Result<std::string> RegistryStore::GetDownloadUri(std::string_view name, std::st
   std::string root = run.info.artifact_uri;
   if (!root.ends_with("/")) root += "/";
   return root + runs->second;
+}
+
+Result<std::string> RegistryStore::ArtifactFolder(std::string_view model_uri) {
+  std::string uri;
+  if (auto runs = SplitRunsUri(model_uri)) {
+    SLUICE_ASSIGN_OR_RETURN(tracking::Run run, tracking_.GetRun(runs->first));
+    uri = run.info.artifact_uri;
+    if (!runs->second.empty()) uri += (uri.ends_with("/") ? "" : "/") + runs->second;
+  } else if (model_uri.starts_with("models:/")) {
+    SLUICE_ASSIGN_OR_RETURN(ModelVersion v, Resolve(model_uri));
+    SLUICE_ASSIGN_OR_RETURN(uri, GetDownloadUri(v.name, v.version));
+  } else {
+    return InvalidArgument("'{}' is not a model URI; use models:/<name>/<version>, "
+                           "models:/<name>@<alias> or runs:/<run-id>/<path>",
+                           model_uri);
+  }
+  std::optional<std::string> folder = tracking::ArtifactStorePath(uri);
+  if (!folder) {
+    return Unimplemented("the files of '{}' are at '{}', outside this workspace's artifact store",
+                         model_uri, uri);
+  }
+  while (folder->ends_with('/')) folder->pop_back();
+  return *folder;
 }
 
 // --- aliases -------------------------------------------------------------------------------

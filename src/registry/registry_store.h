@@ -135,6 +135,10 @@ class RegistryStore {
   // models:/<name>/<version>, models:/<name>@<alias>, models:/<name>/<stage>,
   // models:/<name>/latest. kInvalidArgument for a malformed URI, kNotFound for a missing target.
   Result<ModelVersion> Resolve(std::string_view models_uri);
+  // The artifact-store folder holding a model's files, for models:/ URIs (through the version's
+  // source) and runs:/<run-id>/<path>. kUnimplemented when the files are elsewhere (a local path,
+  // another server's artifacts); other errors as Resolve's.
+  Result<std::string> ArtifactFolder(std::string_view model_uri);
 
   // --- audit log and events ------------------------------------------------------------------
   // Every change of one registered model ("" = all), oldest first.

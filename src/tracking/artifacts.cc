@@ -1,11 +1,28 @@
 #include "tracking/artifacts.h"
 
 #include <algorithm>
+#include <fstream>
 #include <set>
+
+#include "base/file_util.h"
+#include "base/random.h"
+#include "base/sha256.h"
 
 #include "tracking/validation.h"
 
 namespace sluice::tracking {
+
+std::optional<std::string> ArtifactStorePath(std::string_view artifact_uri) {
+  constexpr std::string_view kScheme = "mlflow-artifacts:";
+  if (!artifact_uri.starts_with(kScheme)) return std::nullopt;
+  std::string_view rest = artifact_uri.substr(kScheme.size());
+  if (rest.starts_with("//")) {  // mlflow-artifacts://host:port/path
+    size_t slash = rest.find('/', 2);
+    rest = slash == std::string_view::npos ? "" : rest.substr(slash);
+  }
+  while (rest.starts_with('/')) rest.remove_prefix(1);
+  return std::string(rest);
+}
 namespace {
 
 using storage::Connection;
@@ -116,6 +133,71 @@ std::optional<std::filesystem::path> ArtifactStore::LocalPath(const ArtifactFile
 Result<std::string> ArtifactStore::ReadAll(std::string_view path) {
   SLUICE_ASSIGN_OR_RETURN(ArtifactFile file, Stat(path));
   return blobs_.ReadAll(file.digest);
+}
+
+Result<std::vector<ArtifactFile>> ArtifactStore::Download(std::string_view dir,
+                                                          const std::filesystem::path& dest,
+                                                          bool replace) {
+  namespace fs = std::filesystem;
+  SLUICE_ASSIGN_OR_RETURN(std::vector<ArtifactFile> files, ListRecursive(dir));
+  if (files.empty()) return NotFound("no artifact files under '{}'", dir);
+  std::error_code ec;
+  const bool exists = fs::exists(dest, ec);
+  if (exists && !replace && !(fs::is_directory(dest, ec) && fs::is_empty(dest, ec))) {
+    return AlreadyExists("'{}' exists and is not empty; choose a new folder or replace it",
+                         dest.string());
+  }
+  const fs::path parent = dest.parent_path().empty() ? fs::path(".") : dest.parent_path();
+  const fs::path staging = parent / (".sluice-download-" + RandomHex(8));
+  struct Cleanup {
+    fs::path path;
+    ~Cleanup() {
+      std::error_code ignored;
+      if (!path.empty()) fs::remove_all(path, ignored);
+    }
+  } cleanup{staging};
+  const std::string prefix = Normalize(dir);
+  for (const ArtifactFile& file : files) {
+    const std::string relative = prefix.empty() ? file.path : file.path.substr(prefix.size() + 1);
+    const fs::path target = staging / relative;
+    fs::create_directories(target.parent_path(), ec);
+    if (ec) return Internal("creating '{}': {}", target.parent_path().string(), ec.message());
+    SLUICE_ASSIGN_OR_RETURN(std::unique_ptr<storage::BlobReader> reader, Open(file));
+    std::ofstream out(target, std::ios::binary);
+    if (!out) return ErrnoError(errno, "cannot write", target);
+    Sha256 hash;
+    std::vector<char> buffer(1 << 20);
+    while (true) {
+      SLUICE_ASSIGN_OR_RETURN(size_t n, reader->Read(buffer));
+      if (n == 0) break;
+      hash.Update({buffer.data(), n});
+      out.write(buffer.data(), static_cast<std::streamsize>(n));
+    }
+    out.close();
+    if (!out) return Internal("writing '{}' failed", target.string());
+    if (std::string digest = hash.FinishHex(); digest != file.digest) {
+      return DataLoss("artifact '{}' should have sha256 {} but its stored bytes have {}",
+                      file.path, file.digest, digest);
+    }
+    SLUICE_RETURN_IF_ERROR(FsyncFile(target));
+  }
+  if (exists) {
+    const fs::path old = parent / (".sluice-replaced-" + RandomHex(8));
+    fs::rename(dest, old, ec);
+    if (ec) return Internal("moving '{}' aside: {}", dest.string(), ec.message());
+    fs::rename(staging, dest, ec);
+    if (ec) {
+      fs::rename(old, dest, ec);  // put the old folder back
+      return Internal("replacing '{}' failed", dest.string());
+    }
+    fs::remove_all(old, ec);
+  } else {
+    fs::rename(staging, dest, ec);
+    if (ec) return Internal("moving the download to '{}': {}", dest.string(), ec.message());
+  }
+  cleanup.path.clear();
+  SLUICE_RETURN_IF_ERROR(FsyncDirectory(parent));
+  return files;
 }
 
 Result<std::vector<ArtifactFile>> ArtifactStore::ListRecursive(std::string_view dir) {

@@ -27,6 +27,11 @@ struct ArtifactFile {
   std::string digest;      // files only
 };
 
+// The store path of an artifact URI: "mlflow-artifacts:/0/abc/artifacts" -> "0/abc/artifacts"
+// (also with a host, "mlflow-artifacts://host:port/0/..."); nullopt for other schemes, whose files
+// this store does not hold.
+std::optional<std::string> ArtifactStorePath(std::string_view artifact_uri);
+
 class ArtifactStore {
  public:
   // All three must outlive the store.
@@ -58,6 +63,13 @@ class ArtifactStore {
   // Every file under `dir`, paths from the root.
   Result<std::vector<ArtifactFile>> ListRecursive(std::string_view dir);
 
+  // Copies every file under `dir` into the local folder `dest` (paths below `dir` kept), checking
+  // each file's bytes against its digest (kDataLoss when they differ). The files are written into
+  // a temporary sibling folder that is renamed to `dest` only when all are complete, so `dest`
+  // never holds a partial download. kNotFound when `dir` holds no file; kAlreadyExists when
+  // `dest` exists and is not empty, unless `replace`, which swaps the old folder out last.
+  Result<std::vector<ArtifactFile>> Download(std::string_view dir,
+                                             const std::filesystem::path& dest, bool replace);
   // Deletes a file or a whole folder. kNotFound when nothing is there.
   Status Delete(std::string_view path);
 

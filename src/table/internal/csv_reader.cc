@@ -1,0 +1,213 @@
+#include "table/internal/csv_reader.h"
+
+#include <fmt/core.h>
+
+#include <algorithm>
+#include <cstring>
+#include <functional>
+#include <map>
+#include <memory>
+#include <utility>
+
+#include "base/thread_pool.h"
+
+namespace sluice::table::internal {
+namespace {
+
+constexpr size_t kMinAutoChunkBytes = size_t{1} << 20;
+constexpr size_t kMaxAutoChunkBytes = size_t{16} << 20;
+
+// Runs body(0..n-1) on the pool, or inline without one.
+void RunAll(ThreadPool* pool, size_t n, const std::function<void(size_t)>& body) {
+  if (pool == nullptr || n <= 1) {
+    for (size_t i = 0; i < n; ++i) body(i);
+  } else {
+    pool->ParallelFor(n, body);
+  }
+}
+
+std::string ListNames(const std::vector<std::string>& names) {
+  constexpr size_t kShown = 10;
+  std::string shown;
+  for (size_t i = 0; i < names.size() && i < kShown; ++i) shown += (i == 0 ? "" : ", ") + names[i];
+  if (names.size() > kShown) shown += fmt::format(" and {} more", names.size() - kShown);
+  return shown;
+}
+
+}  // namespace
+
+Status ValidateCsvOptions(const CsvOptions& options) {
+  if (options.delimiter == '"' || options.delimiter == '\n' || options.delimiter == '\r') {
+    return InvalidArgument("csv delimiter cannot be a quote or a line break");
+  }
+  return Status::Ok();
+}
+
+size_t ByteOrderMarkSize(std::string_view text) { return text.starts_with("\xEF\xBB\xBF") ? 3 : 0; }
+
+Result<std::vector<std::string>> ColumnNamesFrom(const std::vector<std::string>& first_record,
+                                                 uint64_t first_line, const CsvOptions& options) {
+  std::vector<std::string> names;
+  names.reserve(first_record.size());
+  for (size_t c = 0; c < first_record.size(); ++c) {
+    const bool named = options.header && !first_record[c].empty();
+    names.push_back(named ? first_record[c] : fmt::format("column_{}", c));
+  }
+  std::map<std::string_view, size_t> seen;
+  for (size_t c = 0; c < names.size(); ++c) {
+    auto [it, inserted] = seen.emplace(names[c], c);
+    if (!inserted) {
+      return InvalidArgument("csv line {}: duplicate column name '{}' (columns {} and {})",
+                             first_line + 1, names[c], it->second + 1, c + 1);
+    }
+  }
+  return names;
+}
+
+Result<std::vector<std::optional<Type>>> ResolveTypeOverrides(
+    const CsvOptions& options, const std::vector<std::string>& names) {
+  std::vector<std::optional<Type>> overrides(names.size());
+  for (const auto& [name, type] : options.types) {
+    auto it = std::find(names.begin(), names.end(), name);
+    if (it == names.end()) {
+      return InvalidArgument(
+          "a type is given for column '{}', which the csv does not have; columns: {}", name,
+          ListNames(names));
+    }
+    overrides[static_cast<size_t>(it - names.begin())] = type;
+  }
+  return overrides;
+}
+
+Status BadValueError(uint64_t line, std::string_view column, std::string_view value, Type type) {
+  return InvalidArgument("csv line {}: column '{}': '{}' is not a valid {}", line + 1, column,
+                         Abbreviate(value), TypeName(type));
+}
+
+ChunkScan ScanRecords(std::string_view text, TokenizeParams params, size_t begin,
+                      const std::vector<std::optional<Type>>& fixed, const NullMatcher& is_null) {
+  ChunkScan scan;
+  scan.begin = begin;
+  scan.end = Cursor{begin, 0};
+  InferSink sink(fixed, is_null);
+  scan.stop = Tokenize(text, params, scan.end, sink, scan.error);
+  scan.rows = sink.rows();
+  scan.types = sink.types();
+  scan.null_counts = sink.null_counts();
+  scan.bad_value = sink.bad_value();
+  return scan;
+}
+
+bool BadValueComesFirst(const ChunkScan& scan) {
+  // A bad value in the broken record itself (row == rows) does not count.
+  return scan.bad_value && (scan.stop != TokenizeStop::kError || scan.bad_value->row < scan.rows);
+}
+
+Status ScanError(const ChunkScan& scan, uint64_t line_base, const std::vector<std::string>& names) {
+  if (BadValueComesFirst(scan)) {
+    const BadValue& bad = *scan.bad_value;
+    return BadValueError(line_base + bad.line, names[bad.column], bad.value, bad.type);
+  }
+  if (scan.stop == TokenizeStop::kError) {
+    return InvalidArgument("csv line {}: {}", line_base + scan.error.line + 1, scan.error.message);
+  }
+  return Status::Ok();
+}
+
+Result<Table> ParseCsvWithChunkSize(std::string_view text, const CsvOptions& options,
+                                    size_t chunk_bytes) {
+  SLUICE_RETURN_IF_ERROR(ValidateCsvOptions(options));
+  const size_t start = ByteOrderMarkSize(text);
+
+  // The first record: the header, or the first row, which sets the width either way.
+  RecordSink first;
+  TokenizeParams params{.delimiter = options.delimiter, .max_rows = 1};
+  Cursor cursor{start, 0};
+  TokenizeError error;
+  if (Tokenize(text, params, cursor, first, error) == TokenizeStop::kError) {
+    return InvalidArgument("csv line {}: {}", error.line + 1, error.message);
+  }
+  if (params.num_columns == 0) return Table();  // nothing but blank lines, if anything
+  SLUICE_ASSIGN_OR_RETURN(std::vector<std::string> names,
+                          ColumnNamesFrom(first.fields, first.line, options));
+  SLUICE_ASSIGN_OR_RETURN(std::vector<std::optional<Type>> overrides,
+                          ResolveTypeOverrides(options, names));
+  const Cursor body = options.header ? cursor : Cursor{start, 0};
+  const size_t num_columns = names.size();
+  params.max_rows = SIZE_MAX;
+
+  // Chunks of about chunk_bytes, each after the first starting just past a line break: a guess at
+  // a record start, checked below.
+  const size_t threads = options.threads != 0 ? options.threads : ThreadPool::DefaultThreads();
+  if (chunk_bytes == 0) {
+    chunk_bytes = std::clamp((text.size() - body.pos) / (threads * 4), kMinAutoChunkBytes,
+                             kMaxAutoChunkBytes);
+  }
+  std::vector<size_t> starts = {body.pos};
+  for (size_t from = body.pos + chunk_bytes - 1; from < text.size(); from += chunk_bytes) {
+    const void* hit = std::memchr(text.data() + from, '\n', text.size() - from);
+    if (hit == nullptr) break;
+    const size_t next = static_cast<size_t>(static_cast<const char*>(hit) - text.data()) + 1;
+    if (next < text.size()) starts.push_back(next);
+    from = next - 1;  // the next boundary comes chunk_bytes past this one
+  }
+  const size_t num_chunks = starts.size();
+  starts.push_back(text.size());
+
+  const NullMatcher is_null(options.null_values);
+  auto scan_chunk = [&](size_t i, size_t begin) {
+    TokenizeParams p = params;
+    p.stop = starts[i + 1];
+    return ScanRecords(text, p, begin, overrides, is_null);
+  };
+  std::vector<ChunkScan> scans(num_chunks);
+  std::unique_ptr<ThreadPool> pool;
+  if (threads > 1 && num_chunks > 1) {
+    pool = std::make_unique<ThreadPool>(std::min(threads, num_chunks) - 1);  // the caller works too
+  }
+  RunAll(pool.get(), num_chunks, [&](size_t i) { scans[i] = scan_chunk(i, starts[i]); });
+
+  // A chunk whose guessed start is not where the previous one really ended (the guess fell inside
+  // a quoted field) is scanned again from there. In file order, so the first error is reported.
+  std::vector<size_t> first_row(num_chunks + 1, 0);
+  uint64_t line = body.line;
+  for (size_t i = 0; i < num_chunks; ++i) {
+    if (i > 0 && scans[i].begin != scans[i - 1].end.pos) {
+      scans[i] = scan_chunk(i, scans[i - 1].end.pos);
+    }
+    SLUICE_RETURN_IF_ERROR(ScanError(scans[i], line, names));
+    line += scans[i].end.line;
+    first_row[i + 1] = first_row[i] + scans[i].rows;
+  }
+  const size_t num_rows = first_row[num_chunks];
+
+  // Each column's type over all chunks, then pass 2 into the final buffers.
+  std::vector<ColumnBuffer> buffers(num_columns);
+  RunAll(pool.get(), num_columns, [&](size_t c) {
+    std::optional<Type> type;
+    size_t nulls = 0;
+    for (const ChunkScan& scan : scans) {
+      const std::optional<Type>& t = scan.types[c];
+      if (t) type = type ? JoinTypes(*type, *t) : *t;
+      nulls += scan.null_counts[c];
+    }
+    buffers[c].Allocate(type.value_or(Type::kFloat64), num_rows, nulls > 0);
+  });
+  RunAll(pool.get(), num_chunks, [&](size_t i) {
+    TokenizeParams p = params;
+    p.stop = starts[i + 1];
+    p.max_rows = scans[i].rows;
+    Cursor c{scans[i].begin, 0};
+    ConvertSink sink(buffers, is_null, first_row[i]);
+    TokenizeError unexpected;
+    SLUICE_CHECK(Tokenize(text, p, c, sink, unexpected) == TokenizeStop::kDone);
+    SLUICE_CHECK(sink.row() == first_row[i + 1]);
+  });
+
+  std::vector<Column> columns;
+  columns.reserve(num_columns);
+  for (size_t c = 0; c < num_columns; ++c) columns.push_back(buffers[c].Finish(names[c]));
+  return Table::Make(std::move(columns));
+}
+
+}  // namespace sluice::table::internal

@@ -1,0 +1,205 @@
+// Splits CSV text into records and fields (RFC 4180) and hands each field to a sink, so that
+// callers choose what to keep: the readers tokenize a stretch once to infer types and again to
+// convert values straight into the output columns, storing nothing in between.
+//
+// Thread safety: Tokenize works only on its arguments; distinct sinks may run concurrently.
+#pragma once
+
+#include <fmt/core.h>
+
+#include <algorithm>
+#include <cstddef>
+#include <cstdint>
+#include <cstring>
+#include <string>
+#include <string_view>
+
+namespace sluice::table::internal {
+
+struct TokenizeParams {
+  char delimiter = ',';
+  // The text ends where the data ends, so a last record without a line break is whole.
+  bool at_eof = true;
+  // No record starting at or after this offset is read.
+  size_t stop = SIZE_MAX;
+  size_t max_rows = SIZE_MAX;
+  // Fields per record; 0 takes the first record's count.
+  size_t num_columns = 0;
+};
+
+// Where tokenizing stands: `pos` is the start of a record (or of a blank line); `line` counts the
+// line breaks passed since the caller set it.
+struct Cursor {
+  size_t pos = 0;
+  uint64_t line = 0;
+};
+
+enum class TokenizeStop {
+  kDone,      // reached params.stop, the end of the text, or max_rows
+  kNeedMore,  // a record runs past the end of a text that is not at_eof; start over with more
+  kError,     // see the TokenizeError
+};
+
+struct TokenizeError {
+  uint64_t line = 0;    // as Cursor::line
+  std::string message;  // "expected 5 fields, got 4"
+};
+
+// A sink has:
+//   void BeginRecord(uint64_t line);          // the line (as Cursor::line) the record starts on
+//   void Field(size_t column, std::string_view value);  // unquoted, "" undone; column < width
+//   void EndRecord();                         // the record had the right number of fields
+// A record with the wrong number of fields gets BeginRecord and some Field calls, then the error.
+//
+// Reads records from cursor.pos, skipping blank lines, and leaves the cursor after the last one
+// read. On kNeedMore the sink has seen part of a record: the caller discards it and starts over.
+template <typename Sink>
+TokenizeStop Tokenize(std::string_view text, TokenizeParams& params, Cursor& cursor, Sink& sink,
+                      TokenizeError& error);
+
+// Implementation.
+
+namespace tokenizer_detail {
+
+inline std::string Printable(char c) {
+  const auto u = static_cast<unsigned char>(c);
+  if (u >= 0x20 && u < 0x7F) return std::string(1, c);
+  return fmt::format("\\x{:02x}", u);
+}
+
+}  // namespace tokenizer_detail
+
+template <typename Sink>
+TokenizeStop Tokenize(std::string_view text, TokenizeParams& params, Cursor& cursor, Sink& sink,
+                      TokenizeError& error) {
+  const char* const data = text.data();
+  const size_t size = text.size();
+  const char delimiter = params.delimiter;
+  const bool at_eof = params.at_eof;
+  size_t pos = cursor.pos;
+  uint64_t line = cursor.line;
+  size_t rows = 0;
+  std::string unescaped;  // for quoted fields with doubled quotes
+  auto fail = [&](uint64_t at_line, std::string message) {
+    error.line = at_line;
+    error.message = std::move(message);
+    return TokenizeStop::kError;
+  };
+
+  while (rows < params.max_rows && pos < params.stop && pos < size) {
+    // Blank lines.
+    if (data[pos] == '\n') {
+      ++pos;
+      ++line;
+      continue;
+    }
+    if (data[pos] == '\r') {
+      if (pos + 1 < size && data[pos + 1] == '\n') {
+        pos += 2;
+        ++line;
+        continue;
+      }
+      if (pos + 1 == size) {
+        if (!at_eof) return TokenizeStop::kNeedMore;  // may begin a CRLF
+        ++pos;
+        continue;
+      }
+    }
+
+    const uint64_t record_line = line;
+    sink.BeginRecord(record_line);
+    const size_t width = params.num_columns;  // 0 while reading the first record of unknown width
+    size_t num_fields = 0;
+    bool record_done = false;
+    while (!record_done) {
+      const size_t column = num_fields++;
+      if (pos < size && data[pos] == '"') {
+        const uint64_t field_line = line;
+        const size_t content = pos + 1;
+        size_t q = content;
+        bool doubled = false;
+        for (;;) {
+          const void* hit = std::memchr(data + q, '"', size - q);
+          if (hit == nullptr) {
+            if (!at_eof) return TokenizeStop::kNeedMore;
+            return fail(field_line,
+                        fmt::format("unterminated quoted field starting in column {}", num_fields));
+          }
+          q = static_cast<size_t>(static_cast<const char*>(hit) - data);
+          if (q + 1 < size && data[q + 1] == '"') {
+            doubled = true;
+            q += 2;
+            continue;
+          }
+          if (q + 1 == size && !at_eof) return TokenizeStop::kNeedMore;  // "" split by the end
+          break;
+        }
+        line += static_cast<uint64_t>(std::count(data + content, data + q, '\n'));
+        if (width == 0 || column < width) {
+          if (doubled) {
+            unescaped.clear();
+            for (size_t i = content; i < q; ++i) {
+              unescaped.push_back(data[i]);
+              if (data[i] == '"') ++i;  // the second of a doubled quote
+            }
+            sink.Field(column, unescaped);
+          } else {
+            sink.Field(column, std::string_view(data + content, q - content));
+          }
+        }
+        pos = q + 1;
+        // After the closing quote: a delimiter, a line end, or the end of the data.
+        if (pos == size) {
+          record_done = true;  // at_eof, or kNeedMore was returned above
+        } else if (data[pos] == delimiter) {
+          ++pos;
+        } else if (data[pos] == '\n') {
+          ++pos;
+          ++line;
+          record_done = true;
+        } else if (data[pos] == '\r' && pos + 1 < size && data[pos + 1] == '\n') {
+          pos += 2;
+          ++line;
+          record_done = true;
+        } else if (data[pos] == '\r' && pos + 1 == size) {
+          if (!at_eof) return TokenizeStop::kNeedMore;
+          ++pos;
+          record_done = true;
+        } else {
+          return fail(line, fmt::format("unexpected '{}' after the closing quote in column {}",
+                                        tokenizer_detail::Printable(data[pos]), num_fields));
+        }
+      } else {
+        const size_t start = pos;
+        while (pos < size && data[pos] != delimiter && data[pos] != '\n') ++pos;
+        if (pos == size && !at_eof) return TokenizeStop::kNeedMore;
+        size_t end = pos;
+        if (end > start && data[end - 1] == '\r' && (pos == size || data[pos] == '\n')) --end;
+        if (width == 0 || column < width) {
+          sink.Field(column, std::string_view(data + start, end - start));
+        }
+        if (pos == size) {
+          record_done = true;
+        } else if (data[pos] == delimiter) {
+          ++pos;
+        } else {
+          ++pos;
+          ++line;
+          record_done = true;
+        }
+      }
+    }
+    if (params.num_columns == 0) params.num_columns = num_fields;
+    if (num_fields != params.num_columns) {
+      return fail(record_line,
+                  fmt::format("expected {} fields, got {}", params.num_columns, num_fields));
+    }
+    sink.EndRecord();
+    ++rows;
+  }
+  cursor.pos = pos;
+  cursor.line = line;
+  return TokenizeStop::kDone;
+}
+
+}  // namespace sluice::table::internal

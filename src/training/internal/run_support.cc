@@ -1,0 +1,111 @@
+#include "training/internal/run_support.h"
+
+#include <algorithm>
+#include <filesystem>
+
+#include <nlohmann/json.hpp>
+
+#include "base/sha256.h"
+
+namespace sluice::training::internal {
+namespace {
+
+using Json = nlohmann::json;
+namespace fs = std::filesystem;
+
+// MLflow's dataset schema: {"mlflow_colspec": [{"type": ..., "name": ...}, ...]}.
+std::string DatasetSchema(const table::Table& data) {
+  Json specs = Json::array();
+  for (const table::Column& column : data.columns()) {
+    std::string_view type = "string";
+    switch (column.type()) {
+      case table::Type::kFloat64: type = "double"; break;
+      case table::Type::kInt64: type = "long"; break;
+      case table::Type::kBool: type = "boolean"; break;
+      case table::Type::kTimestamp: type = "datetime"; break;
+      case table::Type::kString: type = "string"; break;
+    }
+    specs.push_back({{"type", type}, {"name", column.name()}, {"required", column.null_count() == 0}});
+  }
+  return Json{{"mlflow_colspec", std::move(specs)}}.dump();
+}
+
+}  // namespace
+
+stats::Task StatsTask(models::Task task) {
+  switch (task) {
+    case models::Task::kBinary: return stats::Task::kBinary;
+    case models::Task::kMulticlass: return stats::Task::kMulticlass;
+    case models::Task::kRegression: return stats::Task::kRegression;
+  }
+  return stats::Task::kRegression;
+}
+
+
+std::map<std::string, double> ComputeMetrics(models::Task task, std::span<const double> labels,
+                                             std::span<const double> scores, size_t num_classes,
+                                             const std::vector<std::string>& names,
+                                             double threshold) {
+  std::vector<std::string> all = names;
+  if (all.empty()) {
+    for (std::string_view metric : stats::MetricNames(StatsTask(task))) all.emplace_back(metric);
+  }
+  std::map<std::string, double> metrics;
+  for (const std::string& metric : all) {
+    Result<std::map<std::string, double>> one =
+        stats::Evaluate(StatsTask(task), labels, scores, static_cast<int>(num_classes),
+                        {&metric, 1}, threshold);
+    if (one.ok()) metrics.insert(one->begin(), one->end());
+  }
+  return metrics;
+}
+
+Status CheckMetricNames(models::Task task, const std::vector<std::string>& names,
+                        std::string_view field) {
+  const std::span<const std::string_view> known = stats::MetricNames(StatsTask(task));
+  for (const std::string& metric : names) {
+    if (std::find(known.begin(), known.end(), metric) == known.end()) {
+      std::string valid;
+      for (std::string_view m : known) valid += (valid.empty() ? "" : ", ") + std::string(m);
+      return InvalidArgument("{}: '{}' is not a {} metric; use {}", field, metric,
+                             models::TaskName(task), valid);
+    }
+  }
+  return Status::Ok();
+}
+
+Result<LoadedData> ReadData(const std::string& path) {
+  std::error_code ec;
+  fs::path absolute = fs::absolute(path, ec);
+  if (ec) return InvalidArgument("data '{}': {}", path, ec.message());
+  SLUICE_ASSIGN_OR_RETURN(table::Table data, table::ReadTable(absolute));
+  SLUICE_ASSIGN_OR_RETURN(std::string digest, Sha256::HexOfFile(absolute));
+  return LoadedData{std::move(data), std::move(digest), absolute.lexically_normal().string()};
+}
+
+tracking::DatasetInput DatasetInputOf(const LoadedData& data, std::string_view context) {
+  tracking::Dataset dataset{
+      .name = fs::path(data.path).filename().string(),
+      .digest = data.sha256,
+      .source_type = "local",
+      .source = Json{{"uri", data.path}}.dump(),
+      .schema = DatasetSchema(data.table),
+      .profile = Json{{"num_rows", data.table.num_rows()},
+                      {"num_elements", data.table.num_rows() * data.table.num_columns()}}
+                     .dump(),
+  };
+  return {.tags = {{std::string(tracking::kDatasetContextTag), std::string(context)}},
+          .dataset = std::move(dataset)};
+}
+
+Result<std::string> ExperimentId(tracking::TrackingStore& store, const std::string& name) {
+  Result<tracking::Experiment> found = store.GetExperimentByName(name);
+  if (found.ok()) return found->experiment_id;
+  if (found.status().code() != StatusCode::kNotFound) return found.status();
+  Result<std::string> created = store.CreateExperiment({.name = name});
+  if (created.ok() || created.status().code() != StatusCode::kAlreadyExists) return created;
+  SLUICE_ASSIGN_OR_RETURN(tracking::Experiment raced, store.GetExperimentByName(name));
+  return raced.experiment_id;  // another process created it first
+}
+
+}  // namespace sluice::training::internal
