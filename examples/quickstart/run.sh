@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
-# The quickstart: a workspace, a tracking server, three training runs logged the way the MLflow
-# client logs them (its REST calls, sent with curl), artifacts, then the CLI to find the best
-# run, compare runs, register the best run's model and promote it staging -> production. Run it with `make quickstart`; it leaves the workspace in
+# The quickstart: the lifecycle on one workspace. Data -> a tracked training run -> a tuning
+# search -> an evaluation gate against production -> promotion -> reproduction from the record
+# -> the bundle downloaded as MLflow would -> rollback; with the tracking server showing the same
+# runs and models to MLflow clients. Run it with `make quickstart`; it leaves the workspace in
 # ./quickstart-workspace so you can look around (sluice --help).
 set -euo pipefail
 sluice=${SLUICE:-sluice}
@@ -10,75 +11,98 @@ ws="$here/quickstart-workspace"
 rm -rf "$ws"
 
 step() { printf '\n\033[1m== %s\033[0m\n' "$*"; }
+s() { "$sluice" "$@" --workspace "$ws"; }
 
 step "sluice init"
 "$sluice" init "$ws"
+cd "$ws"
 
-step "sluice server (on a free port; MLflow clients point mlflow.set_tracking_uri at it)"
-"$sluice" server --workspace "$ws" --port 0 --json > "$ws/server.json" &
+step "data: churn.csv (5000 customers) and holdout.csv (2000), generated"
+gen() {  # rows seed -> CSV: churn depends on tenure, plan, support calls and a little noise
+  awk -v rows="$1" -v seed="$2" 'BEGIN {
+    srand(seed); print "customer_id,tenure_months,plan,monthly_fee,support_calls,churned"
+    split("basic pro team", plans, " ")
+    for (i = 1; i <= rows; i++) {
+      tenure = int(rand() * 72); plan = plans[1 + int(rand() * 3)]
+      fee = (plan == "basic" ? 20 : plan == "pro" ? 45 : 80) + rand() * 10
+      calls = int(rand() * rand() * 10)
+      risk = 1.2 - tenure / 40 + calls * 0.25 + (plan == "basic" ? 0.4 : 0) + (rand() - 0.5)
+      printf "c%05d,%d,%s,%.2f,%d,%s\n", i, tenure, plan, fee, calls, (risk > 0.5 ? "yes" : "no")
+    } }'
+}
+gen 5000 1 > churn.csv
+gen 2000 2 > holdout.csv
+head -3 churn.csv
+
+cat > train.yaml <<'EOF'
+data: churn.csv
+target: churned
+exclude: [customer_id]        # an id is not a feature
+experiment: churn
+xgboost:
+  num_rounds: 300
+  max_depth: 4
+  learning_rate: 0.1
+  early_stopping_rounds: 20
+tune:
+  trials: 8
+  space:
+    xgboost.max_depth: {min: 2, max: 8}
+    xgboost.learning_rate: {min: 0.02, max: 0.3, log: true}
+    xgboost.min_child_weight: {min: 1, max: 10}
+EOF
+
+step "sluice train --config train.yaml --register churn   (version 1, to production)"
+s train --config train.yaml --register churn --run-name baseline
+s models alias churn production 1
+
+step "sluice train --algo linear   (a fast baseline to compare against)"
+s train --config train.yaml --algo linear --run-name linear-baseline
+
+step "sluice tune --config train.yaml --register churn   (8 child runs; the best is version 2)"
+s tune --config train.yaml --register churn --run-name search
+s models alias churn staging 2
+
+step "sluice evaluate: staging against production on the holdout, through a gate"
+cat > gates.yaml <<'EOF'
+gates:
+  - metric: auc
+    min: 0.85
+  - metric: auc                # no worse than what production does now
+    min_delta: -0.005
+EOF
+if s evaluate --model models:/churn@staging --baseline models:/churn@production \
+     --data holdout.csv --gate gates.yaml; then
+  step "the gate passed: sluice models promote churn --from staging --to production"
+  s models promote churn --from staging --to production --reason "passed the holdout gate"
+else
+  echo "the gate failed: production stays where it is"
+fi
+
+step "sluice runs list --experiment churn --order-by 'metrics.validation_auc DESC'"
+s runs list --experiment churn --filter "metrics.validation_auc > 0" \
+  --order-by "metrics.validation_auc DESC" --max-results 5
+
+run=$(s models show churn --version 1 --json | sed -n 's/.*"run_id": *"\([0-9a-f]\{32\}\)".*/\1/p' | head -1)
+step "sluice runs reproduce $run   (retrains from the record; same model bytes)"
+s runs reproduce "$run"
+
+step "sluice server: MLflow clients see the same runs and registry"
+"$sluice" server --workspace "$ws" --port 0 --json > server.json &
 server=$!
 trap 'kill $server 2>/dev/null || true; wait $server 2>/dev/null || true' EXIT
-for _ in $(seq 100); do [[ -s "$ws/server.json" ]] && break; sleep 0.1; done
-url=$(sed -n 's/.*"url": *"\([^"]*\)".*/\1/p' "$ws/server.json" | head -1)
-echo "server: $url"
-api="$url/api/2.0/mlflow"
-post() { curl -sf -H 'Content-Type: application/json' -d "$2" "$api/$1"; }
-field() { sed -n "s/.*\"$1\": *\"\\([^\"]*\\)\".*/\\1/p" | head -1; }
-
-step "sluice experiments create churn"
-"$sluice" experiments create churn --workspace "$ws"
-exp=$("$sluice" experiments show churn --workspace "$ws" --json | field experiment_id)
-
-step "three runs, logged over MLflow's REST API"
-now=$(date +%s%3N)
-for depth in 4 6 8; do
-  run=$(post runs/create "{\"experiment_id\": \"$exp\", \"run_name\": \"depth-$depth\", \"start_time\": $now}" | field run_id)
-  auc=$(awk -v d="$depth" 'BEGIN { printf "%.3f", 0.80 + d * 0.012 - (d == 8 ? 0.03 : 0) }')
-  post runs/log-batch "{\"run_id\": \"$run\",
-    \"params\": [{\"key\": \"depth\", \"value\": \"$depth\"}, {\"key\": \"eta\", \"value\": \"0.1\"}],
-    \"metrics\": [{\"key\": \"auc\", \"value\": $auc, \"timestamp\": $now, \"step\": 3},
-                  {\"key\": \"logloss\", \"value\": 0.$((40 - depth)), \"timestamp\": $now, \"step\": 3}]}" > /dev/null
-  echo "<html><body>depth $depth: auc $auc</body></html>" > "$ws/report.html"
-  curl -sf -X PUT --data-binary @"$ws/report.html" \
-    "$url/api/2.0/mlflow-artifacts/artifacts/$exp/$run/artifacts/report.html" > /dev/null
-  # Until `sluice train` exists, a stand-in model file so the registered source has bytes.
-  printf 'artifact_path: model\nflavors: {}\nmetadata: {depth: %s}\n' "$depth" |
-    curl -sf -X PUT --data-binary @- \
-      "$url/api/2.0/mlflow-artifacts/artifacts/$exp/$run/artifacts/model/MLmodel" > /dev/null
-  post runs/update "{\"run_id\": \"$run\", \"status\": \"FINISHED\", \"end_time\": $(date +%s%3N)}" > /dev/null
-  echo "run depth-$depth: auc $auc"
-done
-
-step "sluice runs list --experiment churn --filter 'metrics.auc > 0.8' --order-by 'metrics.auc DESC'"
-"$sluice" runs list --experiment churn --filter "metrics.auc > 0.8" --order-by "metrics.auc DESC" --workspace "$ws"
-ids=$("$sluice" runs list --experiment churn --order-by "metrics.auc DESC" --json --workspace "$ws" \
-  | sed -n 's/.*"run_id": *"\([0-9a-f]\{32\}\)".*/\1/p' | awk '!seen[$0]++')
-best=$(echo "$ids" | head -1)
-
-step "sluice runs show <best run>"
-"$sluice" runs show "$best" --workspace "$ws"
-
-step "sluice runs compare <run> <run> <run>"
-"$sluice" runs compare $ids --workspace "$ws"
-
-step "the best run's report, downloaded through the artifact API"
-curl -sf "$url/api/2.0/mlflow-artifacts/artifacts/$exp/$best/artifacts/report.html"
-
-step "sluice models register churn --run <best run>   (version 1)"
-"$sluice" models register churn --run "$best" --workspace "$ws"
-second=$(echo "$ids" | sed -n 2p)
-"$sluice" models register churn --run "$second" --workspace "$ws" > /dev/null
-
-step "sluice models alias churn staging 1; sluice models promote churn --from staging --to production"
-"$sluice" models alias churn staging 1 --workspace "$ws"
-"$sluice" models promote churn --from staging --to production --reason "best auc" --workspace "$ws"
+for _ in $(seq 100); do [[ -s server.json ]] && break; sleep 0.1; done
+url=$(sed -n 's/.*"url": *"\([^"]*\)".*/\1/p' server.json | head -1)
+echo "server: $url   (mlflow.set_tracking_uri(\"$url\"))"
+curl -sf "$url/api/2.0/mlflow/registered-models/alias?name=churn&alias=production" | head -c 300
+echo
+echo "mlflow.xgboost.load_model(\"models:/churn@production\") reads MLmodel -> model.json:"
+s models download models:/churn@production model
+ls model
 
 step "a bad push to production, then sluice models rollback churn production"
-"$sluice" models alias churn production 2 --workspace "$ws"
-"$sluice" models rollback churn production --reason "v2 was a mistake" --workspace "$ws"
-
-step "sluice models show churn; sluice models history churn"
-"$sluice" models show churn --workspace "$ws"
-"$sluice" models history churn --workspace "$ws"
+s models alias churn production 1
+s models rollback churn production --reason "v1 was a mistake"
+s models history churn
 
 printf '\nDone. The workspace is in %s; try: %s runs list -e churn --workspace %s\n' "$ws" "$sluice" "$ws"

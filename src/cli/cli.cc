@@ -16,12 +16,8 @@ struct CommandGroup {
 
 // Adding a command group is one row.
 constexpr CommandGroup kCommandGroups[] = {
-    {AddInitCommand},
-    {AddServerCommand},
-    {AddExperimentsCommands},
-    {AddRunsCommands},
-    {AddModelsCommands},
-    {AddTrainingCommands},
+    {AddInitCommand},  {AddServerCommand},  {AddExperimentsCommands},
+    {AddRunsCommands}, {AddModelsCommands}, {AddTrainingCommands},
 };
 
 // XGBoost's OpenMP threads spin while they wait for work. On a busy machine (other processes on

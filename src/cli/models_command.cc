@@ -400,7 +400,8 @@ void AddModelsCommands(CLI::App& app, CommandContext& context) {
                     "models:/<name>/<version>, models:/<name>@<alias>, models:/<name>/<stage> or "
                     "runs:/<run-id>/<path>")
         ->required();
-    cmd->add_option("dest", f->dest, "Folder to create (it must not exist or be empty)")->required();
+    cmd->add_option("dest", f->dest, "Folder to create (it must not exist or be empty)")
+        ->required();
     cmd->add_flag("--force", f->force, "Replace DEST when it exists and is not empty");
     AddCommonFlags(*cmd, context);
     cmd->callback(SessionCommand(context, [f, &global](Session& s) -> Status {
@@ -422,8 +423,8 @@ void AddModelsCommands(CLI::App& app, CommandContext& context) {
         }
         PrintJson({{"model_uri", f->uri}, {"dest", f->dest}, {"files", list}});
       } else {
-        std::cout << "Downloaded " << files.size() << " files (" << bytes << " bytes) of "
-                  << f->uri << " to " << f->dest << "\n";
+        std::cout << "Downloaded " << files.size() << " files (" << bytes << " bytes) of " << f->uri
+                  << " to " << f->dest << "\n";
       }
       return Status();
     }));

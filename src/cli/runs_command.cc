@@ -127,7 +127,8 @@ nlohmann::json ComparisonJson(const std::vector<tracking::Run>& runs) {
 }  // namespace
 
 void AddRunsCommands(CLI::App& app, CommandContext& context) {
-  CLI::App* group = app.add_subcommand("runs", "List, show, compare, delete, restore and reproduce runs");
+  CLI::App* group =
+      app.add_subcommand("runs", "List, show, compare, delete, restore and reproduce runs");
   group->require_subcommand(1);
   const GlobalOptions& global = context.global;
 
@@ -276,8 +277,7 @@ void AddRunsCommands(CLI::App& app, CommandContext& context) {
     cmd->callback(SessionCommand(context, [id, &global, &context](Session& s) -> Status {
       training::Services services{*s.tracking, *s.artifacts, *s.registry, SystemClock::Get(),
                                   CurrentUser()};
-      SLUICE_ASSIGN_OR_RETURN(training::ReproduceResult result,
-                              training::Reproduce(*id, services));
+      SLUICE_ASSIGN_OR_RETURN(training::ReproduceResult result, training::Reproduce(*id, services));
       if (!result.identical) context.exit_code = kExitCheckFailed;
       if (global.json) {
         PrintJson({{"run_id", result.original_run_id},

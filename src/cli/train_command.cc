@@ -1,9 +1,9 @@
 // sluice train | tune | evaluate
+#include <fmt/format.h>
+
 #include <array>
 #include <cmath>
 #include <iostream>
-
-#include <fmt/format.h>
 
 #include "base/file_util.h"
 #include "base/progress.h"
@@ -39,8 +39,9 @@ void AddTrainFlags(CLI::App& cmd, TrainFlags& f) {
   cmd.add_option("--run-name", f.run_name, "Name of the run");
   cmd.add_option("--register", f.register_as, "Register the (best) model under this name");
   cmd.add_option("--set", f.sets, "Override one field: --set xgboost.max_depth=8 (repeatable)");
-  cmd.add_flag("--help-config", f.help_config, "List every train.yaml field with its default, "
-                                               "range and meaning, then exit");
+  cmd.add_flag("--help-config", f.help_config,
+               "List every train.yaml field with its default, "
+               "range and meaning, then exit");
 }
 
 Result<training::TrainConfig> BuildConfig(const TrainFlags& f) {
@@ -50,8 +51,8 @@ Result<training::TrainConfig> BuildConfig(const TrainFlags& f) {
     SLUICE_ASSIGN_OR_RETURN(config, training::TrainConfig::FromYaml(text, f.config_file));
   }
   const std::pair<const char*, const std::string*> flags[] = {
-      {"data", &f.data},          {"target", &f.target},         {"algorithm", &f.algorithm},
-      {"task", &f.task},          {"experiment", &f.experiment}, {"run_name", &f.run_name},
+      {"data", &f.data},           {"target", &f.target},         {"algorithm", &f.algorithm},
+      {"task", &f.task},           {"experiment", &f.experiment}, {"run_name", &f.run_name},
       {"register", &f.register_as}};
   for (const auto& [key, value] : flags) {
     if (!value->empty()) SLUICE_RETURN_IF_ERROR(config.Set(key, *value).WithContext("flag"));
@@ -81,21 +82,21 @@ Json TrainJson(const training::TrainResult& r) {
   for (const auto& [feature, value] : r.importance) {
     importance.push_back({{"feature", feature}, {"importance", value}});
   }
-  Json out = {{"run_id", r.run_id},
-              {"run_name", r.run_name},
-              {"experiment_id", r.experiment_id},
-              {"algorithm", r.config.String("algorithm")},
-              {"task", models::TaskName(r.task)},
-              {"rows", {{"train", r.train_rows}, {"validation", r.validation_rows},
-                        {"test", r.test_rows}}},
-              {"features", r.num_features},
-              {"rounds", r.rounds},
-              {"best_round", r.best_round ? Json(*r.best_round) : Json(nullptr)},
-              {"metrics", MetricsJson(r.metrics)},
-              {"feature_importance", importance},
-              {"data_sha256", r.data_sha256},
-              {"model_sha256", r.model_sha256},
-              {"model_uri", fmt::format("runs:/{}/{}", r.run_id, training::kModelArtifactPath)}};
+  Json out = {
+      {"run_id", r.run_id},
+      {"run_name", r.run_name},
+      {"experiment_id", r.experiment_id},
+      {"algorithm", r.config.String("algorithm")},
+      {"task", models::TaskName(r.task)},
+      {"rows", {{"train", r.train_rows}, {"validation", r.validation_rows}, {"test", r.test_rows}}},
+      {"features", r.num_features},
+      {"rounds", r.rounds},
+      {"best_round", r.best_round ? Json(*r.best_round) : Json(nullptr)},
+      {"metrics", MetricsJson(r.metrics)},
+      {"feature_importance", importance},
+      {"data_sha256", r.data_sha256},
+      {"model_sha256", r.model_sha256},
+      {"model_uri", fmt::format("runs:/{}/{}", r.run_id, training::kModelArtifactPath)}};
   if (r.registered) {
     out["registered"] = {{"name", r.registered->name}, {"version", r.registered->version}};
   }
@@ -125,9 +126,8 @@ void PrintTrainResult(const training::TrainResult& r) {
   }
   std::cout << "\n" << metrics.Render();
   if (!r.importance.empty()) {
-    std::cout << "\ntop features (" << (r.config.String("algorithm") == "linear" ? "|weight| x sd"
-                                                                              : "gain")
-              << "): ";
+    std::cout << "\ntop features ("
+              << (r.config.String("algorithm") == "linear" ? "|weight| x sd" : "gain") << "): ";
     for (size_t i = 0; i < std::min(kTopFeatures, r.importance.size()); ++i) {
       std::cout << (i ? ", " : "") << r.importance[i].first;
     }
@@ -243,18 +243,17 @@ void AddTune(CLI::App& app, CommandContext& context) {
       Table table(header);
       for (size_t i = 0; i < result.trials.size(); ++i) {
         const training::Trial& t = result.trials[i];
-        std::vector<std::string> row = {
-            std::to_string(i + 1) + (result.best == i ? " *" : ""),
-            t.run_id.empty() ? "-" : t.run_id.substr(0, 8)};
+        std::vector<std::string> row = {std::to_string(i + 1) + (result.best == i ? " *" : ""),
+                                        t.run_id.empty() ? "-" : t.run_id.substr(0, 8)};
         for (const auto& dim : spec.space) row.push_back(t.values.at(dim.key));
         row.push_back(t.score ? FormatNumber(*t.score) : "failed");
         table.AddRow(std::move(row));
       }
       std::cout << "parent run " << result.parent_run_name << " (" << result.parent_run_id
                 << ")\n\n"
-                << table.Render() << "\nbest: trial " << *result.best + 1 << ", "
-                << result.metric << " " << FormatNumber(*result.trials[*result.best].score)
-                << ", model runs:/" << result.trials[*result.best].run_id << "/model\n";
+                << table.Render() << "\nbest: trial " << *result.best + 1 << ", " << result.metric
+                << " " << FormatNumber(*result.trials[*result.best].score) << ", model runs:/"
+                << result.trials[*result.best].run_id << "/model\n";
       if (result.registered) {
         std::cout << "registered: models:/" << result.registered->name << "/"
                   << result.registered->version << "\n";
@@ -272,14 +271,17 @@ void AddEvaluate(CLI::App& app, CommandContext& context) {
   auto request = std::make_shared<training::EvaluateRequest>();
   auto gate_file = std::make_shared<std::string>();
   auto metrics = std::make_shared<std::string>();
-  cmd->add_option("--model", request->model_uri, "models:/<name>/<version>, models:/<name>@<alias> "
-                                                 "or runs:/<run-id>/model")
+  cmd->add_option("--model", request->model_uri,
+                  "models:/<name>/<version>, models:/<name>@<alias> "
+                  "or runs:/<run-id>/model")
       ->required();
-  cmd->add_option("--data", request->data, "Labelled data: CSV, TSV or JSONL with the target column")
+  cmd->add_option("--data", request->data,
+                  "Labelled data: CSV, TSV or JSONL with the target column")
       ->required();
   cmd->add_option("--baseline", request->baseline_uri, "The model to compare with (delta gates)");
-  cmd->add_option("--gate", *gate_file, "gates.yaml: `gates: [{metric: auc, min: 0.8}, "
-                                        "{metric: auc, min_delta: -0.005}]`");
+  cmd->add_option("--gate", *gate_file,
+                  "gates.yaml: `gates: [{metric: auc, min: 0.8}, "
+                  "{metric: auc, min_delta: -0.005}]`");
   cmd->add_option("--metrics", *metrics, "Comma-separated metrics (default: all for the task)");
   cmd->add_option("--threshold", request->threshold,
                   "Probability above which a binary prediction is positive (default 0.5)")
@@ -287,61 +289,64 @@ void AddEvaluate(CLI::App& app, CommandContext& context) {
   cmd->add_option("--experiment", request->experiment, "Experiment of the evaluation run");
   AddCommonFlags(*cmd, context);
   const GlobalOptions& global = context.global;
-  cmd->callback(SessionCommand(context, [request, gate_file, metrics, &global,
-                                         &context](Session& s) -> Status {
-    training::EvaluateRequest r = *request;
-    r.metrics = SplitList(*metrics);
-    if (!gate_file->empty()) {
-      SLUICE_ASSIGN_OR_RETURN(std::string text, ReadFileToString(*gate_file));
-      SLUICE_ASSIGN_OR_RETURN(r.gates, training::ParseGates(text, *gate_file));
-    }
-    SLUICE_ASSIGN_OR_RETURN(training::EvaluateResult result, training::Evaluate(r, ServicesOf(s)));
-    if (!result.passed) context.exit_code = kExitCheckFailed;
-    if (global.json) {
-      Json gates = Json::array();
-      for (const auto& g : result.gates) {
-        gates.push_back({{"gate", g.gate.Describe()}, {"passed", g.passed}, {"detail", g.detail}});
-      }
-      PrintJson({{"run_id", result.run_id},
-                 {"model", r.model_uri},
-                 {"model_version", result.model_version},
-                 {"rows", result.rows},
-                 {"metrics", MetricsJson(result.metrics)},
-                 {"baseline_metrics", MetricsJson(result.baseline_metrics)},
-                 {"gates", gates},
-                 {"passed", result.passed}});
-      return Status::Ok();
-    }
-    std::vector<std::string> header = {"METRIC", "MODEL"};
-    if (!r.baseline_uri.empty()) {
-      header.push_back("BASELINE");
-      header.push_back("DELTA");
-    }
-    Table table(header);
-    for (const auto& [name, value] : result.metrics) {
-      std::vector<std::string> row = {name, FormatNumber(value)};
-      if (!r.baseline_uri.empty()) {
-        auto base = result.baseline_metrics.find(name);
-        row.push_back(base == result.baseline_metrics.end() ? "-" : FormatNumber(base->second));
-        row.push_back(base == result.baseline_metrics.end()
-                          ? "-"
-                          : fmt::format("{:+.4g}", value - base->second));
-      }
-      table.AddRow(std::move(row));
-    }
-    std::cout << "evaluation run " << result.run_name << " (" << result.run_id << "), "
-              << result.rows << " rows\n\n"
-              << table.Render();
-    if (!result.gates.empty()) {
-      Table gates({"GATE", "RESULT", "DETAIL"});
-      for (const auto& g : result.gates) {
-        gates.AddRow({g.gate.Describe(), g.passed ? "pass" : "FAIL", g.detail});
-      }
-      std::cout << "\n" << gates.Render() << "\n"
-                << (result.passed ? "gate passed" : "gate FAILED") << "\n";
-    }
-    return Status::Ok();
-  }));
+  cmd->callback(SessionCommand(
+      context, [request, gate_file, metrics, &global, &context](Session& s) -> Status {
+        training::EvaluateRequest r = *request;
+        r.metrics = SplitList(*metrics);
+        if (!gate_file->empty()) {
+          SLUICE_ASSIGN_OR_RETURN(std::string text, ReadFileToString(*gate_file));
+          SLUICE_ASSIGN_OR_RETURN(r.gates, training::ParseGates(text, *gate_file));
+        }
+        SLUICE_ASSIGN_OR_RETURN(training::EvaluateResult result,
+                                training::Evaluate(r, ServicesOf(s)));
+        if (!result.passed) context.exit_code = kExitCheckFailed;
+        if (global.json) {
+          Json gates = Json::array();
+          for (const auto& g : result.gates) {
+            gates.push_back(
+                {{"gate", g.gate.Describe()}, {"passed", g.passed}, {"detail", g.detail}});
+          }
+          PrintJson({{"run_id", result.run_id},
+                     {"model", r.model_uri},
+                     {"model_version", result.model_version},
+                     {"rows", result.rows},
+                     {"metrics", MetricsJson(result.metrics)},
+                     {"baseline_metrics", MetricsJson(result.baseline_metrics)},
+                     {"gates", gates},
+                     {"passed", result.passed}});
+          return Status::Ok();
+        }
+        std::vector<std::string> header = {"METRIC", "MODEL"};
+        if (!r.baseline_uri.empty()) {
+          header.push_back("BASELINE");
+          header.push_back("DELTA");
+        }
+        Table table(header);
+        for (const auto& [name, value] : result.metrics) {
+          std::vector<std::string> row = {name, FormatNumber(value)};
+          if (!r.baseline_uri.empty()) {
+            auto base = result.baseline_metrics.find(name);
+            row.push_back(base == result.baseline_metrics.end() ? "-" : FormatNumber(base->second));
+            row.push_back(base == result.baseline_metrics.end()
+                              ? "-"
+                              : fmt::format("{:+.4g}", value - base->second));
+          }
+          table.AddRow(std::move(row));
+        }
+        std::cout << "evaluation run " << result.run_name << " (" << result.run_id << "), "
+                  << result.rows << " rows\n\n"
+                  << table.Render();
+        if (!result.gates.empty()) {
+          Table gates({"GATE", "RESULT", "DETAIL"});
+          for (const auto& g : result.gates) {
+            gates.AddRow({g.gate.Describe(), g.passed ? "pass" : "FAIL", g.detail});
+          }
+          std::cout << "\n"
+                    << gates.Render() << "\n"
+                    << (result.passed ? "gate passed" : "gate FAILED") << "\n";
+        }
+        return Status::Ok();
+      }));
 }
 
 }  // namespace

@@ -1,7 +1,6 @@
 #include "models/bundle.h"
 
 #include <cmath>
-
 #include <nlohmann/json.hpp>
 
 #include "models/internal/mlmodel.h"
@@ -18,8 +17,10 @@ constexpr std::string_view kReferenceProfileFile = "reference_profile.json";
 
 std::string_view AlgorithmName(Algorithm algorithm) {
   switch (algorithm) {
-    case Algorithm::kXgboost: return "xgboost";
-    case Algorithm::kLinear: return "linear";
+    case Algorithm::kXgboost:
+      return "xgboost";
+    case Algorithm::kLinear:
+      return "linear";
   }
   return "?";
 }
@@ -47,8 +48,8 @@ std::vector<BundleFile> BundleFiles(const Bundle& bundle) {
       {"target", bundle.target.ToJson()},
       {"features", bundle.encoder.ToJson()},
       {"output",
-       {{"shape", bundle.num_outputs() == 1 ? Json::array({-1})
-                                            : Json::array({-1, bundle.num_outputs()})},
+       {{"shape",
+         bundle.num_outputs() == 1 ? Json::array({-1}) : Json::array({-1, bundle.num_outputs()})},
         {"meaning", bundle.target.task == Task::kRegression ? "value"
                     : bundle.target.task == Task::kBinary   ? "probability of the positive class"
                                                             : "probability of each class"}}},

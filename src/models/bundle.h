@@ -40,7 +40,7 @@ struct Bundle {
   // The training data's profile, for drift monitoring; "" until a profile is attached.
   std::string reference_profile;
   std::map<std::string, std::string> libraries;  // name -> version: sluice, xgboost
-  std::string run_id;                             // the training run; "" when unknown
+  std::string run_id;                            // the training run; "" when unknown
   int64_t created_ms = 0;
   std::map<std::string, double> metrics;  // headline metrics of the training run, for display
 

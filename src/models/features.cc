@@ -1,14 +1,14 @@
 #include "models/features.h"
 
+#include <fmt/format.h>
+#include <fmt/ranges.h>
+
 #include <algorithm>
 #include <cmath>
 #include <limits>
 #include <map>
 #include <set>
 #include <unordered_map>
-
-#include <fmt/format.h>
-#include <fmt/ranges.h>
 
 namespace sluice::models {
 namespace {
@@ -24,9 +24,8 @@ void SortCategories(std::vector<std::string>& values, table::Type type) {
     std::sort(values.begin(), values.end());
     return;
   }
-  std::sort(values.begin(), values.end(), [](const std::string& a, const std::string& b) {
-    return std::stod(a) < std::stod(b);
-  });
+  std::sort(values.begin(), values.end(),
+            [](const std::string& a, const std::string& b) { return std::stod(a) < std::stod(b); });
 }
 
 std::vector<std::string> DistinctValues(const table::Column& column) {
@@ -56,17 +55,19 @@ Result<const table::Column*> FindColumn(const table::Table& data, const std::str
     names.resize(10);
     names.push_back("...");
   }
-  return InvalidArgument("column '{}' is missing; the data has: {}", name,
-                         fmt::join(names, ", "));
+  return InvalidArgument("column '{}' is missing; the data has: {}", name, fmt::join(names, ", "));
 }
 
 }  // namespace
 
 std::string_view TaskName(Task task) {
   switch (task) {
-    case Task::kBinary: return "binary";
-    case Task::kMulticlass: return "multiclass";
-    case Task::kRegression: return "regression";
+    case Task::kBinary:
+      return "binary";
+    case Task::kMulticlass:
+      return "multiclass";
+    case Task::kRegression:
+      return "regression";
   }
   return "?";
 }
@@ -80,9 +81,12 @@ Result<Task> ParseTask(std::string_view name) {
 
 std::string_view EncodingName(Encoding encoding) {
   switch (encoding) {
-    case Encoding::kNumeric: return "numeric";
-    case Encoding::kOrdinal: return "ordinal";
-    case Encoding::kOneHot: return "onehot";
+    case Encoding::kNumeric:
+      return "numeric";
+    case Encoding::kOrdinal:
+      return "ordinal";
+    case Encoding::kOneHot:
+      return "onehot";
   }
   return "?";
 }
@@ -104,7 +108,8 @@ Result<FeatureEncoder> FeatureEncoder::Fit(const table::Table& data,
   FeatureEncoder encoder;
   std::set<std::string_view> seen;
   for (const std::string& name : columns) {
-    if (!seen.insert(name).second) return InvalidArgument("feature column '{}' is listed twice", name);
+    if (!seen.insert(name).second)
+      return InvalidArgument("feature column '{}' is listed twice", name);
     SLUICE_ASSIGN_OR_RETURN(const table::Column* column, FindColumn(data, name));
     InputColumn input{.name = name, .type = column->type()};
     if (IsNumeric(column->type())) {
@@ -200,8 +205,7 @@ Result<FeatureEncoder> FeatureEncoder::FromJson(const Json& json) {
     for (const Json& one : json.at("inputs")) {
       InputColumn input{.name = one.at("name").get<std::string>()};
       SLUICE_ASSIGN_OR_RETURN(input.type, table::ParseTypeName(one.at("type").get<std::string>()));
-      SLUICE_ASSIGN_OR_RETURN(input.encoding,
-                              ParseEncoding(one.at("encoding").get<std::string>()));
+      SLUICE_ASSIGN_OR_RETURN(input.encoding, ParseEncoding(one.at("encoding").get<std::string>()));
       if (input.encoding != Encoding::kNumeric) {
         input.categories = one.at("categories").get<std::vector<std::string>>();
       }
@@ -244,9 +248,9 @@ Result<Target> Target::Fit(const table::Table& data, std::string_view column_nam
   }
   target.classes = DistinctValues(*column);
   if (task == Task::kBinary && target.classes.size() != 2) {
-    return InvalidArgument(
-        "binary target '{}' must have exactly 2 distinct values, has {}{}", column_name,
-        target.classes.size(), target.classes.size() > 2 ? "; use task multiclass" : "");
+    return InvalidArgument("binary target '{}' must have exactly 2 distinct values, has {}{}",
+                           column_name, target.classes.size(),
+                           target.classes.size() > 2 ? "; use task multiclass" : "");
   }
   if (task == Task::kMulticlass && target.classes.size() < 3) {
     return InvalidArgument("multiclass target '{}' must have at least 3 distinct values, has {}{}",
@@ -282,9 +286,10 @@ Result<std::vector<double>> Target::Labels(const table::Table& data) const {
     std::string value = col->ValueToString(row);
     auto it = index.find(value);
     if (it == index.end()) {
-      return InvalidArgument("target column '{}' has class '{}' at data row {}, unseen in training "
-                             "(classes: {})",
-                             column, value, row + 1, fmt::join(classes, ", "));
+      return InvalidArgument(
+          "target column '{}' has class '{}' at data row {}, unseen in training "
+          "(classes: {})",
+          column, value, row + 1, fmt::join(classes, ", "));
     }
     labels[row] = static_cast<double>(it->second);
   }

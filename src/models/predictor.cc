@@ -15,9 +15,9 @@ class XgboostPredictor final : public Predictor {
 
   Result<std::vector<double>> Predict(const table::Table& data) const override {
     SLUICE_ASSIGN_OR_RETURN(std::vector<float> features, encoder().EncodeFloat(data));
-    SLUICE_ASSIGN_OR_RETURN(std::vector<float> scores,
-                            booster_.PredictDense(features, data.num_rows(),
-                                                  encoder().num_features()));
+    SLUICE_ASSIGN_OR_RETURN(
+        std::vector<float> scores,
+        booster_.PredictDense(features, data.num_rows(), encoder().num_features()));
     if (scores.size() != data.num_rows() * num_outputs()) {
       return Internal("XGBoost returned {} scores for {} rows of {} outputs", scores.size(),
                       data.num_rows(), num_outputs());

@@ -815,9 +815,10 @@ Result<std::string> RegistryStore::ArtifactFolder(std::string_view model_uri) {
     SLUICE_ASSIGN_OR_RETURN(ModelVersion v, Resolve(model_uri));
     SLUICE_ASSIGN_OR_RETURN(uri, GetDownloadUri(v.name, v.version));
   } else {
-    return InvalidArgument("'{}' is not a model URI; use models:/<name>/<version>, "
-                           "models:/<name>@<alias> or runs:/<run-id>/<path>",
-                           model_uri);
+    return InvalidArgument(
+        "'{}' is not a model URI; use models:/<name>/<version>, "
+        "models:/<name>@<alias> or runs:/<run-id>/<path>",
+        model_uri);
   }
   std::optional<std::string> folder = tracking::ArtifactStorePath(uri);
   if (!folder) {

@@ -7,7 +7,6 @@
 #include "base/file_util.h"
 #include "base/random.h"
 #include "base/sha256.h"
-
 #include "tracking/validation.h"
 
 namespace sluice::tracking {
@@ -176,8 +175,8 @@ Result<std::vector<ArtifactFile>> ArtifactStore::Download(std::string_view dir,
     out.close();
     if (!out) return Internal("writing '{}' failed", target.string());
     if (std::string digest = hash.FinishHex(); digest != file.digest) {
-      return DataLoss("artifact '{}' should have sha256 {} but its stored bytes have {}",
-                      file.path, file.digest, digest);
+      return DataLoss("artifact '{}' should have sha256 {} but its stored bytes have {}", file.path,
+                      file.digest, digest);
     }
     SLUICE_RETURN_IF_ERROR(FsyncFile(target));
   }

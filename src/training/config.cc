@@ -1,12 +1,12 @@
 #include "training/config.h"
 
-#include <charconv>
-#include <cmath>
-#include <vector>
-
 #include <fmt/format.h>
 #include <fmt/ranges.h>
 #include <yaml-cpp/yaml.h>
+
+#include <charconv>
+#include <cmath>
+#include <vector>
 
 #include "base/strings.h"
 
@@ -39,14 +39,19 @@ constexpr ParamSpec Integer(std::string_view key, std::string_view def, double m
 }
 constexpr ParamSpec Number(std::string_view key, std::string_view def, double min, double max,
                            std::string_view help) {
-  return {.key = key, .kind = K::kDouble, .default_value = def, .help = help, .min = min,
-          .max = max};
+  return {
+      .key = key, .kind = K::kDouble, .default_value = def, .help = help, .min = min, .max = max};
 }
 // A number in (min, max]: a rate or fraction that must not be zero.
 constexpr ParamSpec Fraction(std::string_view key, std::string_view def, double min, double max,
                              std::string_view help) {
-  return {.key = key, .kind = K::kDouble, .default_value = def, .help = help, .min = min,
-          .max = max, .min_exclusive = true};
+  return {.key = key,
+          .kind = K::kDouble,
+          .default_value = def,
+          .help = help,
+          .min = min,
+          .max = max,
+          .min_exclusive = true};
 }
 
 // The one declaration of every field. Keys of XGBoost's parameters are XGBoost's own names, so
@@ -55,14 +60,21 @@ constexpr ParamSpec kSpecs[] = {
     Required("data", "The training data: a CSV, TSV or JSONL file"),
     Text("test_data", "", "A separate test file; when set, no test split is cut from `data`"),
     Required("target", "The column to predict"),
-    Choice("task", "auto", "auto|binary|multiclass|regression", "What to predict; auto: bool or two values -> binary, strings or few integers -> multiclass, else regression"),
+    Choice("task", "auto", "auto|binary|multiclass|regression",
+           "What to predict; auto: bool or two values -> binary, strings or few integers -> "
+           "multiclass, else regression"),
     List("features", "Input columns (default: every column but the target and `exclude`)"),
     List("exclude", "Columns never used as features (ids, timestamps, leaks)"),
-    Choice("categorical_encoding", "auto", "auto|ordinal|onehot", "How string columns become features; auto: ordinal for xgboost, onehot for linear"),
+    Choice("categorical_encoding", "auto", "auto|ordinal|onehot",
+           "How string columns become features; auto: ordinal for xgboost, onehot for linear"),
     Choice("algorithm", "xgboost", "xgboost|linear", "The learner"),
-    Integer("seed", "42", 0, 2147483647, "Seed of the split and of the learner: same seed, same model"),
-    Choice("split.method", "auto", "auto|random|stratified|time", "How rows are split; auto: stratified for classification, random for regression; time: the latest rows by `split.time_column` are held out"),
-    Number("split.validation", "0.2", 0, 0.9, "Fraction of rows for validation (early stopping, model selection)"),
+    Integer("seed", "42", 0, 2147483647,
+            "Seed of the split and of the learner: same seed, same model"),
+    Choice("split.method", "auto", "auto|random|stratified|time",
+           "How rows are split; auto: stratified for classification, random for regression; time: "
+           "the latest rows by `split.time_column` are held out"),
+    Number("split.validation", "0.2", 0, 0.9,
+           "Fraction of rows for validation (early stopping, model selection)"),
     Number("split.test", "0.1", 0, 0.9, "Fraction of rows for the final test"),
     Text("split.time_column", "", "The column ordering rows in time (split.method: time)"),
     Integer("xgboost.num_rounds", "200", 1, 100000, "Boosting rounds (trees per output)"),
@@ -76,11 +88,18 @@ constexpr ParamSpec kSpecs[] = {
     Number("xgboost.gamma", "0", 0, kInf, "Minimum loss reduction to split"),
     Integer("xgboost.max_bin", "256", 2, 65535, "Histogram bins per feature (hist, approx)"),
     Choice("xgboost.tree_method", "hist", "hist|approx|exact", "Tree construction algorithm"),
-    Fraction("xgboost.scale_pos_weight", "1", 0, kInf, "Weight of positive rows (binary imbalance)"),
-    Choice("xgboost.eval_metric", "auto", "auto|logloss|auc|aucpr|error|mlogloss|merror|rmse|mae", "Metric of early stopping and per-round logging; auto: logloss, mlogloss or rmse by task"),
-    Integer("xgboost.early_stopping_rounds", "20", 0, 100000, "Stop after this many rounds without improvement on validation (0: never)"),
-    Integer("xgboost.nthread", "0", 0, 1024, "Threads (0: all cores); recorded, since the thread count can change the last bits"),
-    Number("linear.l2", "1e-4", 0, kInf, "L2 penalty (ridge) on standardized weights: mean loss + l2/2 |w|^2 (sklearn C = 1/(l2 n))"),
+    Fraction("xgboost.scale_pos_weight", "1", 0, kInf,
+             "Weight of positive rows (binary imbalance)"),
+    Choice(
+        "xgboost.eval_metric", "auto", "auto|logloss|auc|aucpr|error|mlogloss|merror|rmse|mae",
+        "Metric of early stopping and per-round logging; auto: logloss, mlogloss or rmse by task"),
+    Integer("xgboost.early_stopping_rounds", "20", 0, 100000,
+            "Stop after this many rounds without improvement on validation (0: never)"),
+    Integer("xgboost.nthread", "0", 0, 1024,
+            "Threads (0: all cores); recorded, since the thread count can change the last bits"),
+    Number("linear.l2", "1e-4", 0, kInf,
+           "L2 penalty (ridge) on standardized weights: mean loss + l2/2 |w|^2 (sklearn C = 1/(l2 "
+           "n))"),
     Number("linear.l1", "0", 0, kInf, "L1 penalty (lasso): + l1 |w|_1"),
     Integer("linear.max_iterations", "1000", 1, 1000000, "Solver iterations at most"),
     Fraction("linear.tolerance", "1e-8", 0, 1, "Solver convergence tolerance"),
@@ -94,12 +113,18 @@ constexpr ParamSpec kSpecs[] = {
 
 std::string Kind(const ParamSpec& spec) {
   switch (spec.kind) {
-    case K::kInt: return "int";
-    case K::kDouble: return "number";
-    case K::kBool: return "bool";
-    case K::kString: return "string";
-    case K::kChoice: return std::string(spec.choices);
-    case K::kList: return "list";
+    case K::kInt:
+      return "int";
+    case K::kDouble:
+      return "number";
+    case K::kBool:
+      return "bool";
+    case K::kString:
+      return "string";
+    case K::kChoice:
+      return std::string(spec.choices);
+    case K::kList:
+      return "list";
   }
   return "?";
 }
@@ -107,7 +132,8 @@ std::string Kind(const ParamSpec& spec) {
 std::string Range(const ParamSpec& spec) {
   if (spec.kind != K::kInt && spec.kind != K::kDouble) return "";
   if (spec.min == -kInf && spec.max == kInf) return "";
-  std::string low = spec.min == -kInf ? "(-inf" : fmt::format("{}{}", spec.min_exclusive ? "(" : "[", spec.min);
+  std::string low =
+      spec.min == -kInf ? "(-inf" : fmt::format("{}{}", spec.min_exclusive ? "(" : "[", spec.min);
   std::string high = spec.max == kInf ? "inf)" : fmt::format("{}]", spec.max);
   return low + ", " + high;
 }
@@ -137,7 +163,9 @@ Status UnknownField(std::string_view key, std::string_view source) {
                          near.empty() ? "" : fmt::format(" (did you mean '{}'?)", near));
 }
 
-std::string JoinList(const std::vector<std::string>& items) { return fmt::format("{}", fmt::join(items, ",")); }
+std::string JoinList(const std::vector<std::string>& items) {
+  return fmt::format("{}", fmt::join(items, ","));
+}
 
 // Flattens nested maps into dotted keys and applies each leaf.
 Status ApplyNode(TrainConfig& config, const YAML::Node& node, const std::string& prefix,
@@ -156,7 +184,8 @@ Status ApplyNode(TrainConfig& config, const YAML::Node& node, const std::string&
     }
     std::string text;
     if (value.IsSequence()) {
-      if (spec->kind != K::kList) return InvalidArgument("{}: {} takes one value, not a list", where, key);
+      if (spec->kind != K::kList)
+        return InvalidArgument("{}: {} takes one value, not a list", where, key);
       std::vector<std::string> items;
       for (const auto& item : value) {
         if (!item.IsScalar()) return InvalidArgument("{}: {} items must be names", where, key);
@@ -318,9 +347,10 @@ Status TrainConfig::Validate() const {
   const double held_out =
       Double("split.validation") + (String("test_data").empty() ? Double("split.test") : 0.0);
   if (held_out >= 0.95) {
-    return InvalidArgument("split.validation + split.test = {} leaves no rows to train on; keep "
-                           "the sum below 0.95",
-                           held_out);
+    return InvalidArgument(
+        "split.validation + split.test = {} leaves no rows to train on; keep "
+        "the sum below 0.95",
+        held_out);
   }
   if (String("split.method") == "time" && String("split.time_column").empty()) {
     return InvalidArgument("split.method time needs split.time_column: the column ordering rows");
@@ -376,7 +406,8 @@ std::string TrainConfig::ToYaml() const {
 }
 
 std::string TrainConfig::HelpText() {
-  std::string out = "Fields of train.yaml (dotted keys are nested maps; --set key=value sets one):\n";
+  std::string out =
+      "Fields of train.yaml (dotted keys are nested maps; --set key=value sets one):\n";
   for (const ParamSpec& spec : kSpecs) {
     std::string default_text = spec.required ? "required"
                                : spec.default_value.empty()

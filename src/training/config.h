@@ -30,8 +30,8 @@ struct ParamSpec {
   std::string_view help;
   double min = -std::numeric_limits<double>::infinity();
   double max = std::numeric_limits<double>::infinity();
-  bool min_exclusive = false;      // (min, max] rather than [min, max]
-  std::string_view choices = "";   // kChoice: "auto|binary|multiclass"
+  bool min_exclusive = false;     // (min, max] rather than [min, max]
+  std::string_view choices = "";  // kChoice: "auto|binary|multiclass"
   bool required = false;
 };
 

@@ -1,10 +1,10 @@
 #include "training/evaluate.h"
 
-#include <cmath>
-
 #include <fmt/format.h>
-#include <nlohmann/json.hpp>
 #include <yaml-cpp/yaml.h>
+
+#include <cmath>
+#include <nlohmann/json.hpp>
 
 #include "models/predictor.h"
 #include "stats/metrics.h"
@@ -34,10 +34,10 @@ Result<Scored> Score(const models::Bundle& bundle, const table::Table& data,
                           models::LoadPredictor(bundle));
   SLUICE_ASSIGN_OR_RETURN(std::vector<double> labels, bundle.target.Labels(data));
   SLUICE_ASSIGN_OR_RETURN(std::vector<double> scores, predictor->Predict(data));
-  return Scored{internal::ComputeMetrics(bundle.target.task, labels, scores,
-                                         bundle.target.classes.size(), request.metrics,
-                                         request.threshold),
-                bundle.target.task};
+  return Scored{
+      internal::ComputeMetrics(bundle.target.task, labels, scores, bundle.target.classes.size(),
+                               request.metrics, request.threshold),
+      bundle.target.task};
 }
 
 GateResult Check(const Gate& gate, const std::map<std::string, double>& metrics,
@@ -92,14 +92,16 @@ Result<std::vector<Gate>> ParseGates(std::string_view yaml, std::string_view sou
   }
   YAML::Node list = root.IsMap() ? root["gates"] : root;
   if (!list || !list.IsSequence()) {
-    return InvalidArgument("{}: expected `gates:` with a list of gates, e.g. "
-                           "`gates: [{{metric: auc, min: 0.8}}]`",
-                           source);
+    return InvalidArgument(
+        "{}: expected `gates:` with a list of gates, e.g. "
+        "`gates: [{{metric: auc, min: 0.8}}]`",
+        source);
   }
   std::vector<Gate> gates;
   for (const YAML::Node& item : list) {
     const std::string where = fmt::format("{} line {}", source, item.Mark().line + 1);
-    if (!item.IsMap()) return InvalidArgument("{}: a gate is a map with `metric:` and a bound", where);
+    if (!item.IsMap())
+      return InvalidArgument("{}: a gate is a map with `metric:` and a bound", where);
     Gate gate;
     for (const auto& entry : item) {
       const std::string key = entry.first.as<std::string>();
@@ -112,9 +114,10 @@ Result<std::vector<Gate>> ParseGates(std::string_view yaml, std::string_view sou
          : key == "min_delta" ? gate.min_delta
                               : gate.max_delta) = bound;
       } else {
-        return InvalidArgument("{}: unknown gate key '{}'; use metric, min, max, min_delta, "
-                               "max_delta",
-                               where, key);
+        return InvalidArgument(
+            "{}: unknown gate key '{}'; use metric, min, max, min_delta, "
+            "max_delta",
+            where, key);
       }
     }
     if (gate.metric.empty()) return InvalidArgument("{}: the gate has no `metric:`", where);
@@ -138,12 +141,12 @@ Result<EvaluateResult> Evaluate(const EvaluateRequest& request, const Services& 
     SLUICE_ASSIGN_OR_RETURN(baseline, LoadBundle(request.baseline_uri, services));
     if (baseline->target.task != candidate.target.task ||
         baseline->target.classes != candidate.target.classes) {
-      return InvalidArgument("baseline {} predicts {} ({} classes), the model {} ({}); compare "
-                             "models of the same task and classes",
-                             request.baseline_uri, models::TaskName(baseline->target.task),
-                             baseline->target.classes.size(),
-                             models::TaskName(candidate.target.task),
-                             candidate.target.classes.size());
+      return InvalidArgument(
+          "baseline {} predicts {} ({} classes), the model {} ({}); compare "
+          "models of the same task and classes",
+          request.baseline_uri, models::TaskName(baseline->target.task),
+          baseline->target.classes.size(), models::TaskName(candidate.target.task),
+          candidate.target.classes.size());
     }
   }
   const models::Task task = candidate.target.task;
@@ -186,13 +189,15 @@ Result<EvaluateResult> Evaluate(const EvaluateRequest& request, const Services& 
       {"mlflow.source.type", "LOCAL"},
       {"sluice.evaluation.model", request.model_uri},
       {"sluice.evaluation.model_run", candidate.run_id},
-      {"sluice.gate", request.gates.empty() ? "none" : result.passed ? "passed" : "failed"},
+      {"sluice.gate", request.gates.empty() ? "none"
+                      : result.passed       ? "passed"
+                                            : "failed"},
   };
   if (baseline) tags.push_back({"sluice.evaluation.baseline", request.baseline_uri});
-  SLUICE_ASSIGN_OR_RETURN(tracking::Run run,
-                          services.tracking.CreateRun({.experiment_id = experiment_id,
-                                                       .user_id = services.user,
-                                                       .tags = tags}));
+  SLUICE_ASSIGN_OR_RETURN(
+      tracking::Run run,
+      services.tracking.CreateRun(
+          {.experiment_id = experiment_id, .user_id = services.user, .tags = tags}));
   result.run_id = run.info.run_id;
   result.run_name = run.info.run_name;
   SLUICE_RETURN_IF_ERROR(

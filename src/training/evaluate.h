@@ -49,7 +49,7 @@ struct EvaluateRequest {
 struct GateResult {
   Gate gate;
   bool passed = false;
-  double value = 0;  // the candidate's value, or the delta for delta gates
+  double value = 0;    // the candidate's value, or the delta for delta gates
   std::string detail;  // "0.912 >= 0.8", or why it could not be checked
 };
 

@@ -24,25 +24,29 @@ Result<ReproduceResult> Reproduce(std::string_view run_id, const Services& servi
   const std::string data_digest = TagValue(run, kDataDigestTag);
   std::optional<std::string> root = tracking::ArtifactStorePath(run.info.artifact_uri);
   if (result.original_model_sha256.empty() || data_digest.empty() || !root) {
-    return FailedPrecondition("run {} is not a finished Sluice training run (no {} tag); only "
-                              "runs made by `sluice train` can be reproduced",
-                              run_id, kModelDigestTag);
+    return FailedPrecondition(
+        "run {} is not a finished Sluice training run (no {} tag); only "
+        "runs made by `sluice train` can be reproduced",
+        run_id, kModelDigestTag);
   }
   SLUICE_ASSIGN_OR_RETURN(std::string yaml,
                           services.artifacts.ReadAll(*root + "/" + std::string(kConfigArtifact)));
-  SLUICE_ASSIGN_OR_RETURN(TrainConfig config,
-                          TrainConfig::FromYaml(yaml, fmt::format("run {} {}", run_id, kConfigArtifact)));
+  SLUICE_ASSIGN_OR_RETURN(
+      TrainConfig config,
+      TrainConfig::FromYaml(yaml, fmt::format("run {} {}", run_id, kConfigArtifact)));
   const std::string& data = config.String("data");
   Result<std::string> digest = Sha256::HexOfFile(data);
   if (!digest.ok()) {
-    return FailedPrecondition("run {} trained on {}, which cannot be read now ({}); restore the "
-                              "file with sha256 {}",
-                              run_id, data, digest.status().message(), data_digest);
+    return FailedPrecondition(
+        "run {} trained on {}, which cannot be read now ({}); restore the "
+        "file with sha256 {}",
+        run_id, data, digest.status().message(), data_digest);
   }
   if (*digest != data_digest) {
-    return FailedPrecondition("run {} trained on {} with sha256 {}, but the file now has sha256 "
-                              "{}; restore the original bytes to reproduce it",
-                              run_id, data, data_digest, *digest);
+    return FailedPrecondition(
+        "run {} trained on {} with sha256 {}, but the file now has sha256 "
+        "{}; restore the original bytes to reproduce it",
+        run_id, data, data_digest, *digest);
   }
   // The copy must not register a second version, and is named for what it is.
   SLUICE_RETURN_IF_ERROR(config.Set("register", ""));

@@ -16,7 +16,7 @@ namespace sluice::training {
 struct ReproduceResult {
   std::string original_run_id;
   std::string original_model_sha256;
-  TrainResult retrained;  // the new run, tagged sluice.reproduces = original_run_id
+  TrainResult retrained;   // the new run, tagged sluice.reproduces = original_run_id
   bool identical = false;  // same model bytes
 };
 

@@ -77,9 +77,10 @@ Result<Split> SplitRows(const table::Table& data, std::span<const double> labels
     }
   }
   if (split.train.empty()) {
-    return InvalidArgument("the split leaves no rows to train on ({} rows in all); use more data "
-                           "or smaller split.validation and split.test",
-                           n);
+    return InvalidArgument(
+        "the split leaves no rows to train on ({} rows in all); use more data "
+        "or smaller split.validation and split.test",
+        n);
   }
   std::sort(split.train.begin(), split.train.end());
   std::sort(split.validation.begin(), split.validation.end());

@@ -1,15 +1,14 @@
 #include "training/trainer.h"
 
+#include <fmt/format.h>
 #include <unistd.h>
 
 #include <algorithm>
 #include <cmath>
 #include <filesystem>
+#include <nlohmann/json.hpp>
 #include <set>
 #include <thread>
-
-#include <fmt/format.h>
-#include <nlohmann/json.hpp>
 
 #include "base/sha256.h"
 #include "models/predictor.h"
@@ -42,7 +41,8 @@ Result<models::Task> InferTask(const table::Column& target) {
     if (!target.IsNull(row)) distinct.insert(target.ValueToString(row));
   }
   switch (target.type()) {
-    case table::Type::kBool: return models::Task::kBinary;
+    case table::Type::kBool:
+      return models::Task::kBinary;
     case table::Type::kString:
       return distinct.size() == 2 ? models::Task::kBinary : models::Task::kMulticlass;
     case table::Type::kInt64:
@@ -71,23 +71,24 @@ Result<TrainConfig> Resolve(TrainConfig config, const table::Table& data, models
     SLUICE_ASSIGN_OR_RETURN(task, models::ParseTask(config.String("task")));
   }
   if (config.String("split.method") == "auto") {
-    SLUICE_RETURN_IF_ERROR(config.Set(
-        "split.method", task == models::Task::kRegression ? "random" : "stratified"));
+    SLUICE_RETURN_IF_ERROR(
+        config.Set("split.method", task == models::Task::kRegression ? "random" : "stratified"));
   }
   if (config.String("split.method") == "stratified" && task == models::Task::kRegression) {
     return InvalidArgument("split.method stratified needs classes; a regression target has none");
   }
   if (config.String("categorical_encoding") == "auto") {
-    SLUICE_RETURN_IF_ERROR(config.Set("categorical_encoding",
-                                      config.String("algorithm") == "linear" ? "onehot" : "ordinal"));
+    SLUICE_RETURN_IF_ERROR(config.Set(
+        "categorical_encoding", config.String("algorithm") == "linear" ? "onehot" : "ordinal"));
   }
   if (config.Int("xgboost.nthread") == 0) {
-    SLUICE_RETURN_IF_ERROR(
-        config.Set("xgboost.nthread", std::to_string(std::max(1u, std::thread::hardware_concurrency()))));
+    SLUICE_RETURN_IF_ERROR(config.Set(
+        "xgboost.nthread", std::to_string(std::max(1u, std::thread::hardware_concurrency()))));
   }
   std::vector<std::string> features = config.List("features");
   const std::vector<std::string>& exclude = config.List("exclude");
-  for (const std::string& name : exclude) SLUICE_RETURN_IF_ERROR(data.Get(name).status().WithContext("exclude"));
+  for (const std::string& name : exclude)
+    SLUICE_RETURN_IF_ERROR(data.Get(name).status().WithContext("exclude"));
   if (features.empty()) {
     for (const std::string& name : data.ColumnNames()) {
       if (name == target_name) continue;
@@ -262,7 +263,8 @@ Status RunBody::Go(const LoadedData& data, const std::optional<LoadedData>& test
   SLUICE_ASSIGN_OR_RETURN(std::vector<double> all_labels, target.Labels(data.table));
   SLUICE_ASSIGN_OR_RETURN(std::vector<double> train_x, encoder.EncodeDouble(train));
   SLUICE_ASSIGN_OR_RETURN(std::vector<double> validation_x, encoder.EncodeDouble(validation));
-  internal::EncodedPart train_part = Encode(train, std::move(train_x), Gather(all_labels, split.train));
+  internal::EncodedPart train_part =
+      Encode(train, std::move(train_x), Gather(all_labels, split.train));
   internal::EncodedPart validation_part =
       Encode(validation, std::move(validation_x), Gather(all_labels, split.validation));
 
@@ -277,9 +279,9 @@ Status RunBody::Go(const LoadedData& data, const std::optional<LoadedData>& test
       .on_progress = options_.on_progress,
       .now_ms = [this] { return services_.clock.NowMillis(); },
   };
-  SLUICE_ASSIGN_OR_RETURN(internal::LearnerOutput learned,
-                          config.String("algorithm") == "linear" ? internal::FitLinear(input)
-                                                                 : internal::FitXgboost(input));
+  SLUICE_ASSIGN_OR_RETURN(internal::LearnerOutput learned, config.String("algorithm") == "linear"
+                                                               ? internal::FitLinear(input)
+                                                               : internal::FitXgboost(input));
   result_.rounds = learned.rounds;
   result_.best_round = learned.best_round;
   result_.importance = learned.importance;
@@ -306,11 +308,12 @@ Status RunBody::Go(const LoadedData& data, const std::optional<LoadedData>& test
     if (key.starts_with("validation_") || key.starts_with("test_")) bundle.metrics[key] = value;
   }
 
-  std::vector<tracking::Metric> summary = {
-      {.key = "rounds", .value = static_cast<double>(result_.rounds),
-       .timestamp = services_.clock.NowMillis()}};
+  std::vector<tracking::Metric> summary = {{.key = "rounds",
+                                            .value = static_cast<double>(result_.rounds),
+                                            .timestamp = services_.clock.NowMillis()}};
   if (result_.best_round) {
-    summary.push_back({.key = "best_round", .value = static_cast<double>(*result_.best_round),
+    summary.push_back({.key = "best_round",
+                       .value = static_cast<double>(*result_.best_round),
                        .timestamp = services_.clock.NowMillis()});
   }
   SLUICE_RETURN_IF_ERROR(LogMetrics(std::move(summary)));
@@ -324,7 +327,8 @@ Status RunBody::Go(const LoadedData& data, const std::optional<LoadedData>& test
     SLUICE_RETURN_IF_ERROR(
         PutArtifact(fmt::format("{}/{}", kModelArtifactPath, file.name), file.bytes));
   }
-  SLUICE_RETURN_IF_ERROR(services_.tracking.LogModel(result_.run_id, LogModelJson(bundle, result_.run_id)));
+  SLUICE_RETURN_IF_ERROR(
+      services_.tracking.LogModel(result_.run_id, LogModelJson(bundle, result_.run_id)));
   return services_.tracking.SetTag(result_.run_id,
                                    {std::string(kModelDigestTag), result_.model_sha256});
 }
@@ -349,7 +353,8 @@ Result<TrainResult> Train(const TrainConfig& requested, const Services& services
   }
   SLUICE_ASSIGN_OR_RETURN(models::Target target,
                           models::Target::Fit(data.table, config.String("target"), result.task));
-  if (test_data) SLUICE_RETURN_IF_ERROR(target.Labels(test_data->table).status().WithContext("test_data"));
+  if (test_data)
+    SLUICE_RETURN_IF_ERROR(target.Labels(test_data->table).status().WithContext("test_data"));
   std::vector<double> labels;
   if (result.task != models::Task::kRegression) {
     SLUICE_ASSIGN_OR_RETURN(labels, target.Labels(data.table));

@@ -58,7 +58,7 @@ struct TrainResult {
   models::Task task = models::Task::kBinary;
   size_t train_rows = 0, validation_rows = 0, test_rows = 0;
   size_t num_features = 0;
-  int rounds = 0;  // trees per output kept (xgboost) or solver iterations (linear)
+  int rounds = 0;                 // trees per output kept (xgboost) or solver iterations (linear)
   std::optional<int> best_round;  // xgboost with early stopping
   std::map<std::string, double> metrics;  // "<split>_<metric>": validation_auc, test_rmse, ...
   std::vector<std::pair<std::string, double>> importance;  // feature -> importance, descending

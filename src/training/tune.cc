@@ -1,9 +1,9 @@
 #include "training/tune.h"
 
-#include <cmath>
-
 #include <fmt/format.h>
 #include <yaml-cpp/yaml.h>
+
+#include <cmath>
 
 #include "stats/metrics.h"
 #include "training/internal/rng.h"
@@ -14,9 +14,12 @@ namespace {
 
 std::string HeadlineMetric(models::Task task) {
   switch (task) {
-    case models::Task::kBinary: return "validation_auc";
-    case models::Task::kMulticlass: return "validation_macro_f1";
-    case models::Task::kRegression: return "validation_rmse";
+    case models::Task::kBinary:
+      return "validation_auc";
+    case models::Task::kMulticlass:
+      return "validation_macro_f1";
+    case models::Task::kRegression:
+      return "validation_rmse";
   }
   return "validation_rmse";
 }
@@ -32,7 +35,8 @@ Result<SearchDimension> ParseDimension(const std::string& key, const YAML::Node&
   if (node.IsSequence()) {
     for (const YAML::Node& choice : node) {
       dim.choices.push_back(choice.as<std::string>());
-      SLUICE_RETURN_IF_ERROR(probe.Set(key, dim.choices.back()).WithContext(where + ": tune.space"));
+      SLUICE_RETURN_IF_ERROR(
+          probe.Set(key, dim.choices.back()).WithContext(where + ": tune.space"));
     }
     if (dim.choices.empty()) return InvalidArgument("{}: tune.space.{} has no choices", where, key);
     return dim;
@@ -61,14 +65,15 @@ Result<SearchDimension> ParseDimension(const std::string& key, const YAML::Node&
   }
   dim.integer = spec->kind == ParamKind::kInt;
   if (dim.min > dim.max) {
-    return InvalidArgument("{}: tune.space.{}: min {} is above max {}", where, key, dim.min, dim.max);
+    return InvalidArgument("{}: tune.space.{}: min {} is above max {}", where, key, dim.min,
+                           dim.max);
   }
   if (dim.log && dim.min <= 0) {
     return InvalidArgument("{}: tune.space.{}: a log range must start above 0", where, key);
   }
   for (double bound : {dim.min, dim.max}) {
-    std::string text = dim.integer ? fmt::format("{}", static_cast<int64_t>(bound))
-                                   : fmt::format("{}", bound);
+    std::string text =
+        dim.integer ? fmt::format("{}", static_cast<int64_t>(bound)) : fmt::format("{}", bound);
     SLUICE_RETURN_IF_ERROR(probe.Set(key, text).WithContext(where + ": tune.space"));
   }
   return dim;
@@ -76,9 +81,10 @@ Result<SearchDimension> ParseDimension(const std::string& key, const YAML::Node&
 
 std::string Sample(const SearchDimension& dim, internal::Rng& rng) {
   if (!dim.choices.empty()) return dim.choices[rng.Below(dim.choices.size())];
-  double value = dim.log ? std::exp(std::log(dim.min) +
-                                    rng.Uniform() * (std::log(dim.max) - std::log(dim.min)))
-                         : dim.min + rng.Uniform() * (dim.max - dim.min);
+  double value =
+      dim.log
+          ? std::exp(std::log(dim.min) + rng.Uniform() * (std::log(dim.max) - std::log(dim.min)))
+          : dim.min + rng.Uniform() * (dim.max - dim.min);
   if (dim.integer) {
     return fmt::format("{}", std::clamp<int64_t>(std::llround(value), std::llround(dim.min),
                                                  std::llround(dim.max)));
@@ -97,9 +103,10 @@ Result<TuneSpec> ParseTuneSpec(std::string_view yaml, std::string_view source) {
     return InvalidArgument("{} line {}: {}", source, e.mark.line + 1, e.msg);
   }
   if (!root || root.IsNull()) {
-    return InvalidArgument("{}: no `tune:` section; add `tune: {{space: {{...}}}}` naming the "
-                           "fields to search",
-                           source);
+    return InvalidArgument(
+        "{}: no `tune:` section; add `tune: {{space: {{...}}}}` naming the "
+        "fields to search",
+        source);
   }
   if (!root.IsMap()) return InvalidArgument("{}: `tune:` must be a map", source);
   const std::string where(source);
@@ -121,7 +128,8 @@ Result<TuneSpec> ParseTuneSpec(std::string_view yaml, std::string_view source) {
           spec.space.push_back(std::move(d));
         }
       } else {
-        return InvalidArgument("{}: unknown field 'tune.{}'; use trials, metric, space", where, key);
+        return InvalidArgument("{}: unknown field 'tune.{}'; use trials, metric, space", where,
+                               key);
       }
     } catch (const YAML::Exception& e) {
       return InvalidArgument("{}: tune.{}: {}", where, key, e.msg);
@@ -139,14 +147,13 @@ Result<TuneResult> Tune(const TrainConfig& base, const TuneSpec& spec, const Ser
   TuneResult result{.metric = spec.metric};
   SLUICE_ASSIGN_OR_RETURN(std::string experiment_id,
                           internal::ExperimentId(services.tracking, base.String("experiment")));
-  SLUICE_ASSIGN_OR_RETURN(
-      tracking::Run parent,
-      services.tracking.CreateRun({.experiment_id = experiment_id,
-                                   .user_id = services.user,
-                                   .run_name = base.String("run_name"),
-                                   .tags = {{"mlflow.user", services.user},
-                                            {"mlflow.source.name", "sluice tune"},
-                                            {"mlflow.source.type", "LOCAL"}}}));
+  SLUICE_ASSIGN_OR_RETURN(tracking::Run parent, services.tracking.CreateRun(
+                                                    {.experiment_id = experiment_id,
+                                                     .user_id = services.user,
+                                                     .run_name = base.String("run_name"),
+                                                     .tags = {{"mlflow.user", services.user},
+                                                              {"mlflow.source.name", "sluice tune"},
+                                                              {"mlflow.source.type", "LOCAL"}}}));
   result.parent_run_id = parent.info.run_id;
   result.parent_run_name = parent.info.run_name;
   std::vector<tracking::Param> params = {{"tune.trials", std::to_string(spec.trials)}};
@@ -179,26 +186,28 @@ Result<TuneResult> Tune(const TrainConfig& base, const TuneSpec& spec, const Ser
       if (result.metric.empty()) result.metric = HeadlineMetric(trained->task);
       auto it = trained->metrics.find(result.metric);
       if (it == trained->metrics.end()) {
-        SLUICE_RETURN_IF_ERROR(services.tracking.UpdateRun(
-            {.run_id = result.parent_run_id, .status = "FAILED",
-             .end_time = services.clock.NowMillis()}).status());
-        return InvalidArgument("tune.metric '{}' is not a metric of the trials; use "
-                               "validation_<metric>, e.g. {}",
-                               result.metric, HeadlineMetric(trained->task));
+        SLUICE_RETURN_IF_ERROR(services.tracking
+                                   .UpdateRun({.run_id = result.parent_run_id,
+                                               .status = "FAILED",
+                                               .end_time = services.clock.NowMillis()})
+                                   .status());
+        return InvalidArgument(
+            "tune.metric '{}' is not a metric of the trials; use "
+            "validation_<metric>, e.g. {}",
+            result.metric, HeadlineMetric(trained->task));
       }
       trial.score = it->second;
-      result.higher_is_better =
-          stats::HigherIsBetter(std::string_view(result.metric).substr(result.metric.find('_') + 1));
+      result.higher_is_better = stats::HigherIsBetter(
+          std::string_view(result.metric).substr(result.metric.find('_') + 1));
     } else {
       trial.error = trained.status().ToString();
       failed = trained.status();
     }
     result.trials.push_back(trial);
     if (trial.score) {
-      const bool better =
-          !result.best || (result.higher_is_better
-                               ? *trial.score > *result.trials[*result.best].score
-                               : *trial.score < *result.trials[*result.best].score);
+      const bool better = !result.best || (result.higher_is_better
+                                               ? *trial.score > *result.trials[*result.best].score
+                                               : *trial.score < *result.trials[*result.best].score);
       if (better) result.best = result.trials.size() - 1;
       SLUICE_RETURN_IF_ERROR(services.tracking.LogMetric(
           result.parent_run_id, {.key = "best_" + result.metric,
@@ -210,19 +219,23 @@ Result<TuneResult> Tune(const TrainConfig& base, const TuneSpec& spec, const Ser
   }
 
   if (!result.best) {
-    SLUICE_RETURN_IF_ERROR(services.tracking.UpdateRun(
-        {.run_id = result.parent_run_id, .status = "FAILED",
-         .end_time = services.clock.NowMillis()}).status());
+    SLUICE_RETURN_IF_ERROR(services.tracking
+                               .UpdateRun({.run_id = result.parent_run_id,
+                                           .status = "FAILED",
+                                           .end_time = services.clock.NowMillis()})
+                               .status());
     return FailedPrecondition("every trial failed; the last error: {}", failed.ToString());
   }
   const Trial& best = result.trials[*result.best];
   params.push_back({"tune.metric", result.metric});
   for (const auto& [key, value] : best.values) params.push_back({"best." + key, value});
-  SLUICE_RETURN_IF_ERROR(services.tracking.LogBatch(
-      result.parent_run_id, {}, params, {{"sluice.tune.best_run", best.run_id}}));
-  SLUICE_RETURN_IF_ERROR(services.tracking.UpdateRun(
-      {.run_id = result.parent_run_id, .status = "FINISHED",
-       .end_time = services.clock.NowMillis()}).status());
+  SLUICE_RETURN_IF_ERROR(services.tracking.LogBatch(result.parent_run_id, {}, params,
+                                                    {{"sluice.tune.best_run", best.run_id}}));
+  SLUICE_RETURN_IF_ERROR(services.tracking
+                             .UpdateRun({.run_id = result.parent_run_id,
+                                         .status = "FINISHED",
+                                         .end_time = services.clock.NowMillis()})
+                             .status());
   if (const std::string& name = base.String("register"); !name.empty()) {
     SLUICE_ASSIGN_OR_RETURN(
         result.registered,

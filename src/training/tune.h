@@ -25,7 +25,7 @@
 namespace sluice::training {
 
 struct SearchDimension {
-  std::string key;                  // a train.yaml field
+  std::string key;                   // a train.yaml field
   std::vector<std::string> choices;  // a choice, or else a range:
   double min = 0, max = 0;
   bool log = false;

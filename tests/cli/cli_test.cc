@@ -272,13 +272,101 @@ TEST_F(CliTest, EveryCommandHasHelpWithJson) {
                                              {"models", "promote"},
                                              {"models", "rollback"},
                                              {"models", "history"},
-                                             {"models", "delete"}}) {
+                                             {"models", "delete"},
+                                             {"models", "download"},
+                                             {"runs", "reproduce"},
+                                             {"train"},
+                                             {"tune"},
+                                             {"evaluate"}}) {
     command.push_back("--help");
     Outcome o = Sluice(command);
     EXPECT_EQ(o.exit_code, 0) << command[0];
     EXPECT_THAT(o.out, HasSubstr("--json")) << command[0] << " " << command[1];
   }
   EXPECT_EQ(Sluice({"no-such-command"}).exit_code, 2);
+}
+
+// A small binary-classification CSV whose label follows x1 + plan, with noise.
+std::string TrainingCsv(int rows, int seed) {
+  std::string csv = "x1,plan,noise,label\n";
+  uint32_t state = static_cast<uint32_t>(seed) * 2654435761u + 1;
+  auto next = [&state] {
+    state = state * 1664525u + 1013904223u;
+    return (state >> 8) / 16777216.0;
+  };
+  for (int i = 0; i < rows; ++i) {
+    double x1 = next(), noise = next();
+    const char* plan = next() < 0.5 ? "basic" : "pro";
+    double score = x1 + (plan[0] == 'p' ? 0.3 : 0.0) + 0.2 * (next() - 0.5);
+    csv += std::to_string(x1) + "," + plan + "," + std::to_string(noise) + "," +
+           (score > 0.65 ? "1" : "0") + "\n";
+  }
+  return csv;
+}
+
+TEST_F(CliTest, TrainEvaluateReproduceDownload) {
+  ASSERT_EQ(Sluice({"init"}).exit_code, 0);
+  testing::WriteFile(dir_ / "train.csv", TrainingCsv(600, 1));
+  testing::WriteFile(dir_ / "holdout.csv", TrainingCsv(300, 2));
+  testing::WriteFile(dir_ / "train.yaml",
+                     "data: train.csv\ntarget: label\nexclude: [noise]\nxgboost:\n"
+                     "  num_rounds: 40\n  nthread: 1\n");
+
+  Outcome trained = Sluice({"train", "--config", "train.yaml", "--register", "churn", "--json"});
+  ASSERT_EQ(trained.exit_code, 0) << trained.err;
+  auto result = nlohmann::json::parse(trained.out);
+  EXPECT_EQ(result["task"], "binary");
+  EXPECT_EQ(result["registered"]["version"], "1");
+  EXPECT_GT(result["metrics"]["validation_auc"].get<double>(), 0.9);
+  const std::string run_id = result["run_id"];
+
+  Outcome weak = Sluice({"train", "--config", "train.yaml", "--register", "churn", "--set",
+                         "xgboost.num_rounds=1", "--set", "xgboost.max_depth=1"});
+  ASSERT_EQ(weak.exit_code, 0) << weak.err;
+  EXPECT_THAT(weak.out, HasSubstr("registered: models:/churn/2"));
+
+  testing::WriteFile(dir_ / "gates.yaml",
+                     "gates:\n  - metric: auc\n    min: 0.8\n  - metric: auc\n    min_delta: 0\n");
+  Outcome pass = Sluice({"evaluate", "--model", "models:/churn/1", "--data", "holdout.csv",
+                         "--baseline", "models:/churn/2", "--gate", "gates.yaml"});
+  EXPECT_EQ(pass.exit_code, 0) << pass.err;
+  EXPECT_THAT(pass.out, HasSubstr("gate passed"));
+  Outcome fail = Sluice({"evaluate", "--model", "models:/churn/2", "--data", "holdout.csv",
+                         "--baseline", "models:/churn/1", "--gate", "gates.yaml", "--json"});
+  EXPECT_EQ(fail.exit_code, 8) << fail.err;
+  EXPECT_EQ(nlohmann::json::parse(fail.out)["passed"], false);
+
+  Outcome again = Sluice({"runs", "reproduce", run_id, "--json"});
+  EXPECT_EQ(again.exit_code, 0) << again.err;
+  EXPECT_EQ(nlohmann::json::parse(again.out)["identical"], true);
+
+  Outcome download = Sluice({"models", "download", "models:/churn/1", "bundle"});
+  ASSERT_EQ(download.exit_code, 0) << download.err;
+  for (const char* file : {"MLmodel", "model.json", "sluice.json", "input_example.json"}) {
+    EXPECT_TRUE(std::filesystem::exists(dir_ / "bundle" / file)) << file;
+  }
+  Outcome twice = Sluice({"models", "download", "models:/churn/1", "bundle"});
+  EXPECT_EQ(twice.exit_code, 4);
+  EXPECT_THAT(twice.err, HasSubstr("--force replaces it"));
+  EXPECT_EQ(Sluice({"models", "download", "models:/churn/1", "bundle", "--force"}).exit_code, 0);
+}
+
+TEST_F(CliTest, TrainRefusesBadConfigWithTheFieldAndFix) {
+  ASSERT_EQ(Sluice({"init"}).exit_code, 0);
+  testing::WriteFile(dir_ / "train.csv", TrainingCsv(50, 1));
+  Outcome typo =
+      Sluice({"train", "--data", "train.csv", "--target", "label", "--set", "xgboost.max_dept=3"});
+  EXPECT_EQ(typo.exit_code, 2);
+  EXPECT_THAT(typo.err, HasSubstr("did you mean 'xgboost.max_depth'?"));
+  Outcome range =
+      Sluice({"train", "--data", "train.csv", "--target", "label", "--set", "split.validation=2"});
+  EXPECT_EQ(range.exit_code, 2);
+  EXPECT_THAT(range.err, HasSubstr("split.validation: 2 is out of range [0, 0.9]"));
+  Outcome help = Sluice({"train", "--help-config"});
+  EXPECT_EQ(help.exit_code, 0);
+  EXPECT_THAT(help.out, HasSubstr("xgboost.learning_rate"));
+  Outcome runs = Sluice({"runs", "list", "--json"});
+  EXPECT_THAT(runs.out, Not(HasSubstr("run_id")));  // nothing was started
 }
 
 // Kills and reaps a child process unless the test already did, so a failed assertion never

@@ -1,11 +1,11 @@
 #include "models/bundle.h"
 
-#include <map>
-
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
-#include <nlohmann/json.hpp>
 #include <yaml-cpp/yaml.h>
+
+#include <map>
+#include <nlohmann/json.hpp>
 
 #include "testing/status_matchers.h"
 
@@ -55,9 +55,9 @@ TEST(BundleTest, FilesReadBackToTheSameBundle) {
   Bundle bundle = MakeBundle(Algorithm::kXgboost, /*categorical=*/true);
   bundle.reference_profile = R"({"columns": {}})";
   std::map<std::string, std::string> files = AsMap(BundleFiles(bundle));
-  for (const char* name : {"sluice.json", "model.json", "input_example.json",
-                           "reference_profile.json", "MLmodel", "requirements.txt",
-                           "python_env.yaml", "conda.yaml"}) {
+  for (const char* name :
+       {"sluice.json", "model.json", "input_example.json", "reference_profile.json", "MLmodel",
+        "requirements.txt", "python_env.yaml", "conda.yaml"}) {
     EXPECT_TRUE(files.contains(name)) << name;
   }
   ASSERT_OK_AND_ASSIGN(Bundle back, ReadBundle(ReaderOf(files)));
@@ -81,8 +81,7 @@ TEST(BundleTest, MlmodelHasTheFlavorsMlflowLoadsXgboostWith) {
   EXPECT_EQ(mlmodel["run_id"].as<std::string>(), bundle.run_id);
   EXPECT_EQ(mlmodel["flavors"]["xgboost"]["data"].as<std::string>(), "model.json");
   EXPECT_EQ(mlmodel["flavors"]["xgboost"]["model_format"].as<std::string>(), "json");
-  EXPECT_EQ(mlmodel["flavors"]["xgboost"]["model_class"].as<std::string>(),
-            "xgboost.core.Booster");
+  EXPECT_EQ(mlmodel["flavors"]["xgboost"]["model_class"].as<std::string>(), "xgboost.core.Booster");
   EXPECT_EQ(mlmodel["flavors"]["xgboost"]["xgb_version"].as<std::string>(), "1.7.4");
   EXPECT_EQ(mlmodel["flavors"]["python_function"]["loader_module"].as<std::string>(),
             "mlflow.xgboost");

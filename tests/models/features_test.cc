@@ -1,9 +1,9 @@
 #include "models/features.h"
 
-#include <cmath>
-
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
+
+#include <cmath>
 
 #include "testing/status_matchers.h"
 
@@ -38,9 +38,9 @@ TEST(FeatureEncoderTest, OrdinalEncodesCategoriesByTheirSortedIndex) {
   ASSERT_OK_AND_ASSIGN(std::vector<double> x, enc.EncodeDouble(data));
   ASSERT_EQ(x.size(), 12u);
   EXPECT_EQ(x[0], 30);
-  EXPECT_EQ(x[1], 1);  // pro
-  EXPECT_EQ(x[2], 1);  // true
-  EXPECT_EQ(x[4], 0);  // basic
+  EXPECT_EQ(x[1], 1);              // pro
+  EXPECT_EQ(x[2], 1);              // true
+  EXPECT_EQ(x[4], 0);              // basic
   EXPECT_TRUE(std::isnan(x[6]));   // age is null in row 3
   EXPECT_TRUE(std::isnan(x[10]));  // plan is null in row 4
 }
@@ -60,9 +60,9 @@ TEST(FeatureEncoderTest, EncodingFindsColumnsByNameWhateverTheirOrder) {
   table::Table data = Sample();
   std::vector<std::string> columns = Names({"age", "active"});
   ASSERT_OK_AND_ASSIGN(FeatureEncoder enc, FeatureEncoder::Fit(data, columns, Encoding::kOrdinal));
-  auto reordered = table::Table::Make({table::Column::Bool("active", {0}),
-                                       table::Column::String("extra", {"x"}),
-                                       table::Column::Int64("age", {7})});
+  auto reordered =
+      table::Table::Make({table::Column::Bool("active", {0}), table::Column::String("extra", {"x"}),
+                          table::Column::Int64("age", {7})});
   ASSERT_OK(reordered);
   ASSERT_OK_AND_ASSIGN(std::vector<double> x, enc.EncodeDouble(*reordered));
   EXPECT_THAT(x, ElementsAre(7.0, 0.0));
@@ -89,7 +89,8 @@ TEST(FeatureEncoderTest, ErrorsNameTheColumn) {
 
 TEST(FeatureEncoderTest, OneHotRefusesAnIdColumn) {
   std::vector<std::string> ids;
-  for (size_t i = 0; i <= FeatureEncoder::kMaxOneHotCategories; ++i) ids.push_back(std::to_string(i) + "x");
+  for (size_t i = 0; i <= FeatureEncoder::kMaxOneHotCategories; ++i)
+    ids.push_back(std::to_string(i) + "x");
   auto data = table::Table::Make({table::Column::String("id", ids)});
   ASSERT_OK(data);
   std::vector<std::string> columns = Names({"id"});
@@ -114,8 +115,9 @@ TEST(FeatureEncoderTest, JsonRoundTripEncodesTheSame) {
 
   nlohmann::json broken = enc.ToJson();
   broken["features"].push_back("surplus");
-  EXPECT_THAT(FeatureEncoder::FromJson(broken),
-              StatusIs(StatusCode::kInvalidArgument, HasSubstr("5 features listed, the inputs make 4")));
+  EXPECT_THAT(
+      FeatureEncoder::FromJson(broken),
+      StatusIs(StatusCode::kInvalidArgument, HasSubstr("5 features listed, the inputs make 4")));
 }
 
 TEST(TargetTest, ClassesSortNumericallyAndLabelByIndex) {
@@ -139,16 +141,17 @@ TEST(TargetTest, BinaryStringTargetsMakeTheLaterValuePositive) {
 TEST(TargetTest, ErrorsSayWhatIsWrongAndWhatToDo) {
   auto three = table::Table::Make({table::Column::Int64("y", {0, 1, 2})});
   ASSERT_OK(three);
-  EXPECT_THAT(Target::Fit(*three, "y", Task::kBinary),
-              StatusIs(StatusCode::kInvalidArgument,
-                       HasSubstr("must have exactly 2 distinct values, has 3; use task multiclass")));
+  EXPECT_THAT(
+      Target::Fit(*three, "y", Task::kBinary),
+      StatusIs(StatusCode::kInvalidArgument,
+               HasSubstr("must have exactly 2 distinct values, has 3; use task multiclass")));
   EXPECT_THAT(Target::Fit(*three, "nope", Task::kBinary),
               StatusIs(StatusCode::kInvalidArgument, HasSubstr("target column 'nope' is missing")));
   auto nulls = table::Table::Make({table::Column::Float64("y", {1, 2, 3}, {1, 0, 0})});
   ASSERT_OK(nulls);
-  EXPECT_THAT(Target::Fit(*nulls, "y", Task::kRegression),
-              StatusIs(StatusCode::kInvalidArgument,
-                       HasSubstr("empty in 2 rows (first at data row 2)")));
+  EXPECT_THAT(
+      Target::Fit(*nulls, "y", Task::kRegression),
+      StatusIs(StatusCode::kInvalidArgument, HasSubstr("empty in 2 rows (first at data row 2)")));
   auto strings = table::Table::Make({table::Column::String("y", {"a", "b"})});
   ASSERT_OK(strings);
   EXPECT_THAT(Target::Fit(*strings, "y", Task::kRegression),

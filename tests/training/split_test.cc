@@ -1,11 +1,11 @@
 #include "training/split.h"
 
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
 #include <algorithm>
 #include <numeric>
 #include <set>
-
-#include <gmock/gmock.h>
-#include <gtest/gtest.h>
 
 #include "testing/status_matchers.h"
 
@@ -53,9 +53,9 @@ TEST(SplitTest, TheSameSeedGivesTheSameRowsOnEveryPlatform) {
   // Our generator is defined by its algorithm, so these rows are part of the contract: a stored
   // run retrains on the same split anywhere. A change here breaks `runs reproduce`.
   ASSERT_OK_AND_ASSIGN(
-      Split split, SplitRows(Rows(10), {},
-                             {.method = SplitMethod::kRandom, .validation = 0.2, .test = 0.1,
-                              .seed = 42}));
+      Split split,
+      SplitRows(Rows(10), {},
+                {.method = SplitMethod::kRandom, .validation = 0.2, .test = 0.1, .seed = 42}));
   ASSERT_EQ(split.test.size(), 1u);
   ASSERT_EQ(split.validation.size(), 2u);
   std::vector<size_t> held = {split.test[0], split.validation[0], split.validation[1]};
@@ -66,10 +66,10 @@ TEST(SplitTest, StratifiedSplitKeepsClassProportionsInEveryPart) {
   table::Table data = Rows(1000);
   std::vector<double> labels(1000, 0.0);
   for (size_t i = 0; i < 100; ++i) labels[i * 10] = 1.0;  // 10% positive
-  ASSERT_OK_AND_ASSIGN(Split split,
-                       SplitRows(data, labels,
-                                 {.method = SplitMethod::kStratified, .validation = 0.2,
-                                  .test = 0.1, .seed = 1}));
+  ASSERT_OK_AND_ASSIGN(
+      Split split,
+      SplitRows(data, labels,
+                {.method = SplitMethod::kStratified, .validation = 0.2, .test = 0.1, .seed = 1}));
   ExpectPartition(split, 1000);
   auto positives = [&](const std::vector<size_t>& part) {
     return std::count_if(part.begin(), part.end(), [&](size_t r) { return labels[r] == 1.0; });
@@ -81,9 +81,11 @@ TEST(SplitTest, StratifiedSplitKeepsClassProportionsInEveryPart) {
 
 TEST(SplitTest, TimeSplitHoldsOutTheLatestRows) {
   table::Table data = Rows(10);
-  ASSERT_OK_AND_ASSIGN(Split split, SplitRows(data, {},
-                                              {.method = SplitMethod::kTime, .validation = 0.2,
-                                               .test = 0.2, .time_column = "t"}));
+  ASSERT_OK_AND_ASSIGN(
+      Split split,
+      SplitRows(
+          data, {},
+          {.method = SplitMethod::kTime, .validation = 0.2, .test = 0.2, .time_column = "t"}));
   EXPECT_EQ(split.test, (std::vector<size_t>{8, 9}));
   EXPECT_EQ(split.validation, (std::vector<size_t>{6, 7}));
   EXPECT_EQ(split.train.size(), 6u);

@@ -1,12 +1,14 @@
 // Training, evaluation, reproduction and tuning end to end on a real workspace (SQLite file and
 // blob folder), with real XGBoost and the linear learner.
-#include <cmath>
-#include <random>
+#include "training/trainer.h"
 
 #include <fmt/format.h>
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 #include <yaml-cpp/yaml.h>
+
+#include <cmath>
+#include <random>
 
 #include "base/clock.h"
 #include "base/sha256.h"
@@ -16,7 +18,6 @@
 #include "testing/temp_dir.h"
 #include "training/evaluate.h"
 #include "training/reproduce.h"
-#include "training/trainer.h"
 #include "training/tune.h"
 
 namespace sluice::training {
@@ -59,8 +60,8 @@ class TrainerTest : public ::testing::Test {
     auto registry = registry::RegistryStore::Open(workspace_->database(), *tracking_, clock_);
     ASSERT_OK(registry);
     registry_ = std::move(*registry);
-    services_ = std::make_unique<Services>(
-        Services{*tracking_, *artifacts_, *registry_, clock_, "tester"});
+    services_ =
+        std::make_unique<Services>(Services{*tracking_, *artifacts_, *registry_, clock_, "tester"});
     testing::WriteFile(dir_ / "churn.csv", ChurnCsv(800, 1));
     testing::WriteFile(dir_ / "holdout.csv", ChurnCsv(400, 2));
   }
@@ -115,8 +116,8 @@ TEST_F(TrainerTest, XgboostRunRecordsEverythingAndItsBundleScoresLikeTheRun) {
   for (const auto& p : run.params) has_param |= p.key == "xgboost.max_depth" && p.value == "6";
   EXPECT_TRUE(has_param);
   // Per-round curves, one point per round kept or tried.
-  ASSERT_OK_AND_ASSIGN(auto curve, tracking_->GetMetricHistory(result.run_id,
-                                                                "validation-logloss", 0, ""));
+  ASSERT_OK_AND_ASSIGN(auto curve,
+                       tracking_->GetMetricHistory(result.run_id, "validation-logloss", 0, ""));
   EXPECT_GE(curve.items.size(), static_cast<size_t>(result.rounds));
 
   // The registered version resolves to a bundle whose predictor reproduces the test metric.
@@ -133,8 +134,8 @@ TEST_F(TrainerTest, XgboostRunRecordsEverythingAndItsBundleScoresLikeTheRun) {
   EXPECT_THAT(p[0], Gt(0.8));
   EXPECT_THAT(p[1], Lt(0.2));
 
-  ASSERT_OK_AND_ASSIGN(std::string mlmodel,
-                       artifacts_->ReadAll(fmt::format("0/{}/artifacts/model/MLmodel", result.run_id)));
+  ASSERT_OK_AND_ASSIGN(std::string mlmodel, artifacts_->ReadAll(fmt::format(
+                                                "0/{}/artifacts/model/MLmodel", result.run_id)));
   EXPECT_EQ(YAML::Load(mlmodel)["flavors"]["xgboost"]["data"].as<std::string>(), "model.json");
 }
 
@@ -149,10 +150,11 @@ TEST_F(TrainerTest, ReproduceRetrainsTheSameModelBytes) {
 
   // Changed data is refused with both digests, not silently retrained.
   testing::WriteFile(dir_ / "churn.csv", ChurnCsv(800, 3));
-  EXPECT_THAT(Reproduce(original.run_id, *services_),
-              StatusIs(StatusCode::kFailedPrecondition,
-                       HasSubstr(fmt::format("trained on {} with sha256 {}, but the file now has",
-                                             (dir_ / "churn.csv").string(), original.data_sha256))));
+  EXPECT_THAT(
+      Reproduce(original.run_id, *services_),
+      StatusIs(StatusCode::kFailedPrecondition,
+               HasSubstr(fmt::format("trained on {} with sha256 {}, but the file now has",
+                                     (dir_ / "churn.csv").string(), original.data_sha256))));
 }
 
 TEST_F(TrainerTest, LinearRegressionRecoversALinearTarget) {
@@ -162,11 +164,11 @@ TEST_F(TrainerTest, LinearRegressionRecoversALinearTarget) {
     csv += fmt::format("{},{},{}\n", a, b, 3 + 2 * a - b);
   }
   testing::WriteFile(dir_ / "line.csv", csv);
-  ASSERT_OK_AND_ASSIGN(
-      TrainResult result,
-      Train(Config({{"data", (dir_ / "line.csv").string()}, {"target", "y"},
-                    {"algorithm", "linear"}, {"linear.l2", "0"}}),
-            *services_));
+  ASSERT_OK_AND_ASSIGN(TrainResult result, Train(Config({{"data", (dir_ / "line.csv").string()},
+                                                         {"target", "y"},
+                                                         {"algorithm", "linear"},
+                                                         {"linear.l2", "0"}}),
+                                                 *services_));
   EXPECT_EQ(result.task, models::Task::kRegression);
   EXPECT_THAT(result.metrics.at("test_rmse"), Lt(1e-6));
   EXPECT_THAT(result.metrics.at("validation_r2"), Gt(0.999999));
@@ -179,15 +181,16 @@ TEST_F(TrainerTest, MulticlassXgboostAndLinearBothLearn) {
   for (int i = 0; i < 450; ++i) {
     int c = i % 3;
     csv += fmt::format("{},{},{}\n", c + noise(gen), (c == 1 ? 2 : 0) + noise(gen),
-                       c == 0 ? "red" : c == 1 ? "green" : "blue");
+                       c == 0   ? "red"
+                       : c == 1 ? "green"
+                                : "blue");
   }
   testing::WriteFile(dir_ / "three.csv", csv);
   for (const char* algorithm : {"xgboost", "linear"}) {
-    ASSERT_OK_AND_ASSIGN(TrainResult result,
-                         Train(Config({{"data", (dir_ / "three.csv").string()},
-                                       {"target", "label"},
-                                       {"algorithm", algorithm}}),
-                               *services_));
+    ASSERT_OK_AND_ASSIGN(TrainResult result, Train(Config({{"data", (dir_ / "three.csv").string()},
+                                                           {"target", "label"},
+                                                           {"algorithm", algorithm}}),
+                                                   *services_));
     EXPECT_EQ(result.task, models::Task::kMulticlass);
     EXPECT_THAT(result.metrics.at("test_accuracy"), Gt(0.9)) << algorithm;
   }
@@ -196,9 +199,9 @@ TEST_F(TrainerTest, MulticlassXgboostAndLinearBothLearn) {
 TEST_F(TrainerTest, BadInputFailsBeforeAnyRunIsCreated) {
   EXPECT_THAT(Train(Config({{"target", "churn"}}), *services_),
               StatusIs(StatusCode::kNotFound, HasSubstr("churn")));
-  EXPECT_THAT(Train(Config({{"metrics", "auc,rmse"}}), *services_),
-              StatusIs(StatusCode::kInvalidArgument,
-                       HasSubstr("metrics: 'rmse' is not a binary metric")));
+  EXPECT_THAT(
+      Train(Config({{"metrics", "auc,rmse"}}), *services_),
+      StatusIs(StatusCode::kInvalidArgument, HasSubstr("metrics: 'rmse' is not a binary metric")));
   EXPECT_THAT(Train(Config({{"data", (dir_ / "none.csv").string()}}), *services_),
               StatusIs(StatusCode::kNotFound));
   ASSERT_OK_AND_ASSIGN(auto runs, tracking_->SearchRuns({.experiment_ids = {"0"}}));
@@ -207,10 +210,11 @@ TEST_F(TrainerTest, BadInputFailsBeforeAnyRunIsCreated) {
 
 TEST_F(TrainerTest, EvaluationGatesPassAndFailAndTagTheVersion) {
   ASSERT_OK(Train(Config({{"register", "churn"}}), *services_).status());
-  ASSERT_OK(Train(Config({{"register", "churn"}, {"xgboost.num_rounds", "1"},
-                          {"xgboost.max_depth", "1"}}),
-                  *services_)
-                .status());
+  ASSERT_OK(
+      Train(
+          Config({{"register", "churn"}, {"xgboost.num_rounds", "1"}, {"xgboost.max_depth", "1"}}),
+          *services_)
+          .status());
   ASSERT_OK_AND_ASSIGN(std::vector<Gate> gates, ParseGates(R"(
 gates:
   - metric: auc
@@ -244,8 +248,9 @@ gates:
 }
 
 TEST(GateParseTest, ErrorsNameTheLineAndTheFix) {
-  EXPECT_THAT(ParseGates("gates:\n  - metric: auc\n", "g.yaml"),
-              StatusIs(StatusCode::kInvalidArgument, HasSubstr("g.yaml line 2: gate on auc has no bound")));
+  EXPECT_THAT(
+      ParseGates("gates:\n  - metric: auc\n", "g.yaml"),
+      StatusIs(StatusCode::kInvalidArgument, HasSubstr("g.yaml line 2: gate on auc has no bound")));
   EXPECT_THAT(ParseGates("gates:\n  - metric: auc\n    minimum: 3\n", "g.yaml"),
               StatusIs(StatusCode::kInvalidArgument, HasSubstr("unknown gate key 'minimum'")));
   EXPECT_THAT(ParseGates("gates:\n  - {metric: auc, min: 0.1, min_delta: 0}\n", "g.yaml"),

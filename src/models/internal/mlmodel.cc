@@ -1,10 +1,10 @@
 #include "models/internal/mlmodel.h"
 
-#include <ctime>
-
 #include <fmt/format.h>
-#include <nlohmann/json.hpp>
 #include <yaml-cpp/yaml.h>
+
+#include <ctime>
+#include <nlohmann/json.hpp>
 
 #include "base/sha256.h"
 
@@ -21,11 +21,16 @@ std::string LibraryVersion(const Bundle& bundle, const std::string& name) {
 // MLflow's column types (mlflow.types.DataType).
 std::string_view MlflowType(table::Type type) {
   switch (type) {
-    case table::Type::kFloat64: return "double";
-    case table::Type::kInt64: return "long";
-    case table::Type::kString: return "string";
-    case table::Type::kBool: return "boolean";
-    case table::Type::kTimestamp: return "datetime";
+    case table::Type::kFloat64:
+      return "double";
+    case table::Type::kInt64:
+      return "long";
+    case table::Type::kString:
+      return "string";
+    case table::Type::kBool:
+      return "boolean";
+    case table::Type::kTimestamp:
+      return "datetime";
   }
   return "string";
 }
@@ -43,7 +48,8 @@ std::string SignatureInputs(const Bundle& bundle) {
   Json inputs = Json::array();
   if (AllNumeric(bundle)) {
     for (const InputColumn& input : bundle.encoder.inputs()) {
-      inputs.push_back({{"type", MlflowType(input.type)}, {"name", input.name}, {"required", true}});
+      inputs.push_back(
+          {{"type", MlflowType(input.type)}, {"name", input.name}, {"required", true}});
     }
   } else {
     for (const std::string& feature : bundle.encoder.feature_names()) {
@@ -54,8 +60,9 @@ std::string SignatureInputs(const Bundle& bundle) {
 }
 
 std::string SignatureOutputs(const Bundle& bundle) {
-  Json shape = bundle.num_outputs() == 1 ? Json::array({-1})
-                                         : Json::array({-1, static_cast<int>(bundle.num_outputs())});
+  Json shape = bundle.num_outputs() == 1
+                   ? Json::array({-1})
+                   : Json::array({-1, static_cast<int>(bundle.num_outputs())});
   Json spec = {{"type", "tensor"}, {"tensor-spec", {{"dtype", "float32"}, {"shape", shape}}}};
   return Json::array({spec}).dump();
 }
@@ -139,7 +146,8 @@ std::string PythonEnvYaml() {
 }
 
 std::string CondaYaml(const Bundle& bundle) {
-  std::string out = "channels:\n- conda-forge\ndependencies:\n- python=3.11\n- pip\n- pip:\n  - mlflow\n";
+  std::string out =
+      "channels:\n- conda-forge\ndependencies:\n- python=3.11\n- pip\n- pip:\n  - mlflow\n";
   if (bundle.algorithm == Algorithm::kXgboost) {
     out += fmt::format("  - xgboost=={}\n", LibraryVersion(bundle, "xgboost"));
   }

@@ -39,21 +39,25 @@ Result<LearnerOutput> FitLinear(const LearnerInput& input) {
   const size_t cols = input.feature_names.size();
   linear::Options options;
   switch (input.task) {
-    case models::Task::kBinary: options.objective = linear::Objective::kLogistic; break;
+    case models::Task::kBinary:
+      options.objective = linear::Objective::kLogistic;
+      break;
     case models::Task::kMulticlass:
       options.objective = linear::Objective::kSoftmax;
       options.num_classes = static_cast<int>(input.num_classes);
       break;
-    case models::Task::kRegression: options.objective = linear::Objective::kSquaredError; break;
+    case models::Task::kRegression:
+      options.objective = linear::Objective::kSquaredError;
+      break;
   }
   options.l2 = config.Double("linear.l2");
   options.l1 = config.Double("linear.l1");
   options.max_iterations = static_cast<int>(config.Int("linear.max_iterations"));
   options.tolerance = config.Double("linear.tolerance");
   options.standardize = config.Bool("linear.standardize");
-  SLUICE_ASSIGN_OR_RETURN(auto fitted, linear::Fit(input.train.features, input.train.rows, cols,
-                                                   input.train.labels, {}, input.feature_names,
-                                                   options));
+  SLUICE_ASSIGN_OR_RETURN(
+      auto fitted, linear::Fit(input.train.features, input.train.rows, cols, input.train.labels, {},
+                               input.feature_names, options));
   auto& [model, report] = fitted;
   if (input.on_progress) input.on_progress(report.iterations, report.iterations);
 

@@ -2,7 +2,6 @@
 
 #include <algorithm>
 #include <filesystem>
-
 #include <nlohmann/json.hpp>
 
 #include "base/sha256.h"
@@ -19,13 +18,24 @@ std::string DatasetSchema(const table::Table& data) {
   for (const table::Column& column : data.columns()) {
     std::string_view type = "string";
     switch (column.type()) {
-      case table::Type::kFloat64: type = "double"; break;
-      case table::Type::kInt64: type = "long"; break;
-      case table::Type::kBool: type = "boolean"; break;
-      case table::Type::kTimestamp: type = "datetime"; break;
-      case table::Type::kString: type = "string"; break;
+      case table::Type::kFloat64:
+        type = "double";
+        break;
+      case table::Type::kInt64:
+        type = "long";
+        break;
+      case table::Type::kBool:
+        type = "boolean";
+        break;
+      case table::Type::kTimestamp:
+        type = "datetime";
+        break;
+      case table::Type::kString:
+        type = "string";
+        break;
     }
-    specs.push_back({{"type", type}, {"name", column.name()}, {"required", column.null_count() == 0}});
+    specs.push_back(
+        {{"type", type}, {"name", column.name()}, {"required", column.null_count() == 0}});
   }
   return Json{{"mlflow_colspec", std::move(specs)}}.dump();
 }
@@ -34,13 +44,15 @@ std::string DatasetSchema(const table::Table& data) {
 
 stats::Task StatsTask(models::Task task) {
   switch (task) {
-    case models::Task::kBinary: return stats::Task::kBinary;
-    case models::Task::kMulticlass: return stats::Task::kMulticlass;
-    case models::Task::kRegression: return stats::Task::kRegression;
+    case models::Task::kBinary:
+      return stats::Task::kBinary;
+    case models::Task::kMulticlass:
+      return stats::Task::kMulticlass;
+    case models::Task::kRegression:
+      return stats::Task::kRegression;
   }
   return stats::Task::kRegression;
 }
-
 
 std::map<std::string, double> ComputeMetrics(models::Task task, std::span<const double> labels,
                                              std::span<const double> scores, size_t num_classes,
@@ -52,9 +64,8 @@ std::map<std::string, double> ComputeMetrics(models::Task task, std::span<const 
   }
   std::map<std::string, double> metrics;
   for (const std::string& metric : all) {
-    Result<std::map<std::string, double>> one =
-        stats::Evaluate(StatsTask(task), labels, scores, static_cast<int>(num_classes),
-                        {&metric, 1}, threshold);
+    Result<std::map<std::string, double>> one = stats::Evaluate(
+        StatsTask(task), labels, scores, static_cast<int>(num_classes), {&metric, 1}, threshold);
     if (one.ok()) metrics.insert(one->begin(), one->end());
   }
   return metrics;

@@ -5,8 +5,8 @@
 #include <map>
 #include <span>
 #include <string>
-#include <vector>
 #include <string_view>
+#include <vector>
 
 #include "base/status.h"
 #include "models/features.h"

@@ -1,8 +1,8 @@
+#include <fmt/format.h>
+
 #include <algorithm>
 #include <cmath>
 #include <thread>
-
-#include <fmt/format.h>
 
 #include "training/internal/learners.h"
 #include "xgb/xgb.h"
@@ -16,9 +16,12 @@ constexpr size_t kMetricFlushRounds = 25;
 
 std::string DefaultEvalMetric(models::Task task) {
   switch (task) {
-    case models::Task::kBinary: return "logloss";
-    case models::Task::kMulticlass: return "mlogloss";
-    case models::Task::kRegression: return "rmse";
+    case models::Task::kBinary:
+      return "logloss";
+    case models::Task::kMulticlass:
+      return "mlogloss";
+    case models::Task::kRegression:
+      return "rmse";
   }
   return "rmse";
 }
@@ -92,7 +95,8 @@ Result<LearnerOutput> FitXgboost(const LearnerInput& input) {
   for (const auto& [name, value] : params) SLUICE_RETURN_IF_ERROR(booster.SetParam(name, value));
 
   const int num_rounds = static_cast<int>(config.Int("xgboost.num_rounds"));
-  const int patience = validation ? static_cast<int>(config.Int("xgboost.early_stopping_rounds")) : 0;
+  const int patience =
+      validation ? static_cast<int>(config.Int("xgboost.early_stopping_rounds")) : 0;
   const bool higher_better = EvalHigherIsBetter(eval_metric);
   std::vector<std::pair<std::string, const xgb::DMatrix*>> sets = {{"train", &train}};
   if (validation) sets.emplace_back("validation", &*validation);
