@@ -1,4 +1,4 @@
-// The REST API: MLflow's tracking API (/api/2.0/mlflow/...), its proxied artifact API
+// The REST API: inference (Open Inference Protocol v2, MLflow scoring), MLflow's tracking API (/api/2.0/mlflow/...), its proxied artifact API
 // (/api/2.0/mlflow-artifacts/...), /health and /version, mounted on one router. Handlers parse,
 // call the domain, and format; no logic lives here. docs/http-api.md lists every endpoint.
 #pragma once
@@ -7,6 +7,7 @@
 
 #include "http/router.h"
 #include "registry/registry_store.h"
+#include "serving/model_host.h"
 #include "tracking/artifacts.h"
 #include "tracking/tracking_store.h"
 
@@ -19,6 +20,7 @@ struct Services {
   tracking::TrackingStore& tracking;
   tracking::ArtifactStore& artifacts;
   registry::RegistryStore& registry;
+  serving::ModelHost* models = nullptr;  // when set, inference is served too
 };
 
 // The services must outlive the router and every server using it.
@@ -27,6 +29,14 @@ void MountArtifacts(http::Router& router, const Services& services);
 // MLflow's model registry (/api/2.0/mlflow/registered-models/..., .../model-versions/...) and
 // Sluice's own history, promote, rollback and event feed (/api/sluice/v1/...).
 void MountRegistry(http::Router& router, const Services& services);
+
+// Inference: the Open Inference Protocol v2 (/v2/health/live|ready, /v2/models/{name}[/versions/
+// {v}][/ready|/infer]) and MLflow's scoring protocol (/invocations, /models/{name}/invocations,
+// /ping). `host` must outlive the router.
+void MountServing(http::Router& router, const serving::ModelHost& host);
+
+// Inference alone (sluice serve): MountServing plus /health and /version.
+std::shared_ptr<const http::Router> BuildServingRouter(const serving::ModelHost& host);
 
 // Everything above plus /health, /version and MLflow-shaped server errors.
 std::shared_ptr<const http::Router> BuildRouter(const Services& services);

@@ -162,12 +162,27 @@ std::shared_ptr<const http::Router> BuildRouter(const Services& services) {
   MountTracking(*router, services);
   MountArtifacts(*router, services);
   MountRegistry(*router, services);
+  if (services.models != nullptr) MountServing(*router, *services.models);
   router->Add(Method::kGet, "/health",
               [](const http::Request&) { return http::Response::Text(200, "OK"); });
   router->Add(Method::kGet, "/version", [](const http::Request&) {
     http::Response response = http::Response::Text(200, std::string(kMlflowCompatibleVersion));
     response.headers.emplace_back("X-Sluice-Version", SLUICE_VERSION);
     return response;
+  });
+  return router;
+}
+
+std::shared_ptr<const http::Router> BuildServingRouter(const serving::ModelHost& host) {
+  auto router = std::make_shared<http::Router>();
+  router->SetErrorResponder([](int status, std::string_view message) {
+    return http::Response::Json(status, Json{{"error", message}}.dump());
+  });
+  MountServing(*router, host);
+  router->AddNonBlocking(Method::kGet, "/health",
+                         [](const http::Request&) { return http::Response::Text(200, "OK"); });
+  router->AddNonBlocking(Method::kGet, "/version", [](const http::Request&) {
+    return http::Response::Text(200, SLUICE_VERSION);
   });
   return router;
 }

@@ -16,8 +16,15 @@ struct CommandGroup {
 
 // Adding a command group is one row.
 constexpr CommandGroup kCommandGroups[] = {
-    {AddInitCommand},  {AddServerCommand},  {AddExperimentsCommands},
-    {AddRunsCommands}, {AddModelsCommands}, {AddTrainingCommands},
+    // clang-format off
+    {AddInitCommand},
+    {AddServerCommand},
+    {AddServeCommand},
+    {AddExperimentsCommands},
+    {AddRunsCommands},
+    {AddModelsCommands},
+    {AddTrainingCommands},
+    // clang-format on
 };
 
 // XGBoost's OpenMP threads spin while they wait for work. On a busy machine (other processes on

@@ -17,6 +17,7 @@ void AddCommonFlags(CLI::App& command, CommandContext& context);
 
 void AddInitCommand(CLI::App& app, CommandContext& context);
 void AddServerCommand(CLI::App& app, CommandContext& context);
+void AddServeCommand(CLI::App& app, CommandContext& context);
 void AddExperimentsCommands(CLI::App& app, CommandContext& context);
 void AddRunsCommands(CLI::App& app, CommandContext& context);
 void AddModelsCommands(CLI::App& app, CommandContext& context);

@@ -1,4 +1,4 @@
-// sluice server [--host H] [--port P]
+// sluice server [--host H] [--port P] [--model NAME=URI]...; sluice serve URI...
 #include <pthread.h>
 
 #include <csignal>
@@ -20,7 +20,24 @@ struct ServerFlags {
   // waiting means more writes per fsync.
   int workers = 32;
   int64_t max_body_mb = 64;
+  std::vector<std::string> models;  // "URI" or "NAME=URI"
+  bool inference_only = false;      // sluice serve
 };
+
+// "churn=models:/churn@production" -> (churn, models:/churn@production); a bare models:/ URI is
+// served under its model's name, a runs:/ URI as "model".
+std::pair<std::string, std::string> EndpointOf(const std::string& spec) {
+  size_t eq = spec.find('=');
+  size_t scheme = spec.find(":/");
+  if (eq != std::string::npos && (scheme == std::string::npos || eq < scheme)) {
+    return {spec.substr(0, eq), spec.substr(eq + 1)};
+  }
+  if (spec.starts_with("models:/")) {
+    std::string rest = spec.substr(8);
+    return {rest.substr(0, rest.find_first_of("/@")), spec};
+  }
+  return {"model", spec};
+}
 
 Status RunServer(const ServerFlags& flags, const GlobalOptions& global) {
   // Block the stop signals before any thread starts, so every thread inherits the mask and the
@@ -42,15 +59,45 @@ Status RunServer(const ServerFlags& flags, const GlobalOptions& global) {
     return InvalidArgument("--max-body-mb must be positive; got {}", flags.max_body_mb);
   }
   options.max_body_bytes = static_cast<size_t>(flags.max_body_mb) << 20;
-  api::Services services{*session.tracking, *session.artifacts, *session.registry};
-  SLUICE_ASSIGN_OR_RETURN(auto server, http::Server::Start(options, api::BuildRouter(services)));
+  std::unique_ptr<serving::ModelHost> host;
+  if (!flags.models.empty()) {
+    host = std::make_unique<serving::ModelHost>(*session.registry, *session.artifacts,
+                                                SystemClock::Get());
+    for (const std::string& spec : flags.models) {
+      auto [name, uri] = EndpointOf(spec);
+      SLUICE_RETURN_IF_ERROR(host->Add(name, uri).WithContext(fmt::format("serving {}", uri)));
+    }
+    host->StartFollowing();
+  }
+  api::Services services{*session.tracking, *session.artifacts, *session.registry, host.get()};
+  SLUICE_ASSIGN_OR_RETURN(
+      auto server,
+      http::Server::Start(options, flags.inference_only ? api::BuildServingRouter(*host)
+                                                        : api::BuildRouter(services)));
   std::string url = fmt::format("http://{}:{}", options.host, server->port());
+  nlohmann::json served = nlohmann::json::array();
+  if (host != nullptr) {
+    for (const auto& endpoint : host->Endpoints()) {
+      served.push_back({{"name", endpoint.name},
+                        {"uri", endpoint.uri},
+                        {"version", endpoint.model ? endpoint.model->version : ""}});
+    }
+  }
   if (global.json) {
     PrintJson({{"url", url},
                {"host", options.host},
                {"port", server->port()},
-               {"workspace", session.workspace->root().string()}},
+               {"workspace", session.workspace->root().string()},
+               {"models", served}},
               /*one_line=*/true);
+  } else if (flags.inference_only) {
+    std::cout << "Serving on " << url << "\n";
+    for (const auto& m : served) {
+      std::cout << "  " << m["name"].get<std::string>() << ": " << m["uri"].get<std::string>()
+                << " (version " << m["version"].get<std::string>() << "), POST " << url
+                << "/v2/models/" << m["name"].get<std::string>() << "/infer\n";
+    }
+    std::cout << "  Stop with Ctrl-C.\n";
   } else {
     std::cout << "Sluice server on " << url << " (workspace " << session.workspace->root().string()
               << ")\n"
@@ -90,6 +137,39 @@ void AddServerCommand(CLI::App& app, CommandContext& context) {
   cmd->add_option("--max-body-mb", flags->max_body_mb,
                   "Largest JSON request body in MiB; larger ones get 413 (artifact uploads "
                   "stream and have no limit)")
+      ->capture_default_str();
+  cmd->add_option("--model", flags->models,
+                  "Also serve inference for a model: NAME=URI or URI (models:/churn@production "
+                  "follows the alias); repeatable");
+  AddCommonFlags(*cmd, context);
+  cmd->callback([&context, flags] {
+    Status status = RunServer(*flags, context.global);
+    if (!status.ok()) context.exit_code = ReportError(context.global, status);
+  });
+}
+
+void AddServeCommand(CLI::App& app, CommandContext& context) {
+  CLI::App* cmd = app.add_subcommand(
+      "serve",
+      "Serve models for inference over HTTP: the Open Inference Protocol v2 (/v2/models/NAME/"
+      "infer) and MLflow's scoring protocol (/invocations). A served alias or stage follows the "
+      "registry: promotion reloads it with no failed request. Runs until SIGINT or SIGTERM.");
+  auto flags = std::make_shared<ServerFlags>();
+  flags->inference_only = true;
+  flags->port = 8080;
+  cmd->add_option("models", flags->models,
+                  "Models to serve: URI (models:/churn@production, models:/churn/3, "
+                  "runs:/<run-id>/model) or NAME=URI")
+      ->required();
+  cmd->add_option("--host", flags->host, "Address to bind (default: server.host in config.yaml)");
+  cmd->add_option("--port", flags->port, "Port to bind; 0 picks a free one")
+      ->check(CLI::Range(0, 65535))
+      ->capture_default_str();
+  cmd->add_option("--io-threads", flags->io_threads,
+                  "Threads reading sockets and scoring (default: one per core)")
+      ->check(CLI::Range(0, 256));
+  cmd->add_option("--max-body-mb", flags->max_body_mb,
+                  "Largest request body in MiB; larger ones get 413")
       ->capture_default_str();
   AddCommonFlags(*cmd, context);
   cmd->callback([&context, flags] {

@@ -829,6 +829,14 @@ Result<std::string> RegistryStore::ArtifactFolder(std::string_view model_uri) {
   return *folder;
 }
 
+Result<RegistryStore::ModelFileReader> RegistryStore::ModelFiles(
+    std::string_view model_uri, tracking::ArtifactStore& artifacts) {
+  SLUICE_ASSIGN_OR_RETURN(std::string folder, ArtifactFolder(model_uri));
+  return ModelFileReader([folder, &artifacts](std::string_view name) -> Result<std::string> {
+    return artifacts.ReadAll(folder + "/" + std::string(name));
+  });
+}
+
 // --- aliases -------------------------------------------------------------------------------
 
 namespace {
@@ -1075,6 +1083,17 @@ Result<std::vector<Event>> RegistryStore::EventsAfter(int64_t after, int64_t lim
     std::this_thread::sleep_for(std::min<std::chrono::steady_clock::duration>(
         std::chrono::milliseconds(50), deadline - now));
   }
+}
+
+Result<int64_t> RegistryStore::LastEventSequence() {
+  int64_t last = 0;
+  SLUICE_RETURN_IF_ERROR(db_.Read([&](Connection& c) -> Status {
+    SLUICE_ASSIGN_OR_RETURN(auto rows,
+                            c.Query("SELECT COALESCE(MAX(sequence), 0) FROM registry_events"));
+    last = rows[0][0].AsInt();
+    return Status();
+  }));
+  return last;
 }
 
 Result<std::vector<Event>> RegistryStore::ReadEventsAfter(int64_t after, int64_t limit) {

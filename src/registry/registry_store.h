@@ -13,6 +13,7 @@
 #pragma once
 
 #include <chrono>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <span>
@@ -24,6 +25,7 @@
 #include "base/status.h"
 #include "registry/types.h"
 #include "storage/database.h"
+#include "tracking/artifacts.h"
 #include "tracking/tracking_store.h"
 
 namespace sluice::registry {
@@ -139,6 +141,10 @@ class RegistryStore {
   // source) and runs:/<run-id>/<path>. kUnimplemented when the files are elsewhere (a local path,
   // another server's artifacts); other errors as Resolve's.
   Result<std::string> ArtifactFolder(std::string_view model_uri);
+  // Reads the files of a model's folder by name (what models::ReadBundle takes); `artifacts` must
+  // outlive the reader. Errors as ArtifactFolder's.
+  using ModelFileReader = std::function<Result<std::string>(std::string_view name)>;
+  Result<ModelFileReader> ModelFiles(std::string_view model_uri, tracking::ArtifactStore& artifacts);
 
   // --- audit log and events ------------------------------------------------------------------
   // Every change of one registered model ("" = all), oldest first.
@@ -148,6 +154,9 @@ class RegistryStore {
   // from other processes are seen too).
   Result<std::vector<Event>> EventsAfter(int64_t after, int64_t limit = 1000,
                                          std::chrono::milliseconds wait = {});
+  // The sequence number of the newest event, 0 when there is none: where a follower that only
+  // cares about changes from now on starts.
+  Result<int64_t> LastEventSequence();
 
  private:
   RegistryStore(storage::Database& database, tracking::TrackingStore& tracking, const Clock& clock);

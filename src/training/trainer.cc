@@ -419,11 +419,8 @@ Result<TrainResult> Train(const TrainConfig& requested, const Services& services
 }
 
 Result<models::Bundle> LoadBundle(std::string_view model_uri, const Services& services) {
-  SLUICE_ASSIGN_OR_RETURN(std::string folder, services.registry.ArtifactFolder(model_uri));
-  auto read = [&](std::string_view name) -> Result<std::string> {
-    return services.artifacts.ReadAll(folder + "/" + std::string(name));
-  };
-  return models::ReadBundle(read).WithContext(std::string(model_uri));
+  SLUICE_ASSIGN_OR_RETURN(auto files, services.registry.ModelFiles(model_uri, services.artifacts));
+  return models::ReadBundle(files).WithContext(std::string(model_uri));
 }
 
 }  // namespace sluice::training

@@ -1,0 +1,102 @@
+// The models a server serves, each under an endpoint name and a model URI
+// (models:/churn@production, models:/churn/3, runs:/<id>/model). A served alias or stage follows
+// the registry: when it moves, the new version is loaded and checked in the background and
+// swapped in atomically, so a request sees the old model or the new one, never neither and never
+// a mix. A version that fails to load never replaces the one serving; its error is kept for
+// /v2/models/{name} to show.
+//
+//   ModelHost host(registry, artifacts, clock);
+//   SLUICE_RETURN_IF_ERROR(host.Add("churn", "models:/churn@production"));
+//   host.StartFollowing();
+//   std::shared_ptr<const ServedModel> model = host.Get("churn");   // per request
+//
+// Thread safety: every method may be called from any thread. Get is lock-free for readers of a
+// model that is not being swapped.
+#pragma once
+
+#include <atomic>
+#include <chrono>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <string_view>
+#include <thread>
+#include <vector>
+
+#include "base/clock.h"
+#include "base/status.h"
+#include "models/bundle.h"
+#include "models/predictor.h"
+#include "registry/registry_store.h"
+#include "tracking/artifacts.h"
+
+namespace sluice::serving {
+
+// One loaded model version; immutable, shared by every request that got it.
+struct ServedModel {
+  std::string name;     // the endpoint
+  std::string uri;      // as asked for
+  std::string version;  // the registry version ("3"), or "" for a runs:/ URI
+  models::Bundle bundle;
+  std::unique_ptr<models::Predictor> predictor;
+  int64_t loaded_ms = 0;
+};
+
+struct EndpointStatus {
+  std::string name;
+  std::string uri;
+  std::shared_ptr<const ServedModel> model;  // null when it never loaded
+  std::string last_error;                    // the latest failed (re)load, "" when none
+  int64_t reloads = 0;                       // swaps after the first load
+};
+
+class ModelHost {
+ public:
+  // All three must outlive the host.
+  ModelHost(registry::RegistryStore& registry, tracking::ArtifactStore& artifacts,
+            const Clock& clock);
+  ~ModelHost();  // stops following
+  ModelHost(const ModelHost&) = delete;
+  ModelHost& operator=(const ModelHost&) = delete;
+
+  // Loads the model and serves it as `name`. kAlreadyExists for a taken name; a load error
+  // (unknown model, a bundle that does not load) is returned and nothing is added.
+  Status Add(std::string name, std::string uri);
+
+  // The model serving `name` now; null for an unknown name.
+  std::shared_ptr<const ServedModel> Get(std::string_view name) const;
+  std::vector<EndpointStatus> Endpoints() const;
+
+  // Re-resolves every endpoint's URI and swaps in versions that changed. Returns the first
+  // error (the endpoint keeps its model). Called by the follower; public for tests and tools.
+  Status Refresh();
+
+  // Follows registry events on a background thread (checking at least every `poll`), calling
+  // Refresh when one concerns a served model. Events from other processes are seen too.
+  void StartFollowing(std::chrono::milliseconds poll = std::chrono::milliseconds(500));
+
+ private:
+  struct Endpoint {
+    std::string name;
+    std::string uri;
+    std::atomic<std::shared_ptr<const ServedModel>> model;
+    std::mutex mutex;  // guards last_error and serializes reloads of this endpoint
+    std::string last_error;
+    int64_t reloads = 0;
+  };
+
+  Result<std::shared_ptr<const ServedModel>> Load(const std::string& name,
+                                                  const std::string& uri) const;
+  Status RefreshEndpoint(Endpoint& endpoint);
+  void Follow(std::stop_token stop, std::chrono::milliseconds poll);
+
+  registry::RegistryStore& registry_;
+  tracking::ArtifactStore& artifacts_;
+  const Clock& clock_;
+  mutable std::mutex endpoints_mutex_;
+  std::map<std::string, std::unique_ptr<Endpoint>, std::less<>> endpoints_;  // guarded
+  std::jthread follower_;  // last: stops before the members it uses go
+};
+
+}  // namespace sluice::serving

@@ -1,0 +1,236 @@
+"""Inference over HTTP on the real `sluice server --model ...`: the Open Inference Protocol v2 and
+MLflow's scoring protocol, their errors, and hot reload: a load keeps running while the served
+alias moves back and forth 50 times; no request may fail, and every answer must be exactly the
+old version's or the new version's, never a mix.
+"""
+import json
+import os
+import random
+import subprocess
+import sys
+import threading
+import time
+import unittest
+
+import requests
+
+from sluice_e2e import Server, TempWorkspace, parse_sluice_arg
+
+SLUICE = None
+ALIAS_MOVES = 50
+COLUMNS = ["tenure", "plan", "calls"]
+
+
+def sluice(workspace, *args):
+    proc = subprocess.run([SLUICE, *args, "--workspace", workspace], capture_output=True,
+                          text=True, timeout=120)
+    if proc.returncode != 0:
+        raise AssertionError(f"sluice {' '.join(args)} failed ({proc.returncode}): {proc.stderr}")
+    return proc.stdout
+
+
+def write_data(path, rows, seed):
+    rng = random.Random(seed)
+    with open(path, "w") as f:
+        f.write("tenure,plan,calls,churned\n")
+        for _ in range(rows):
+            tenure = rng.randint(0, 72)
+            plan = rng.choice(["basic", "pro", "team"])
+            calls = rng.randint(0, 9)
+            risk = 1.2 - tenure / 40 + calls * 0.25 + (0.4 if plan == "basic" else 0) + rng.random() - 0.5
+            f.write(f"{tenure},{plan},{calls},{'yes' if risk > 0.5 else 'no'}\n")
+
+
+def batch(rows, seed):
+    rng = random.Random(seed)
+    return {
+        "tenure": [rng.randint(0, 72) for _ in range(rows)],
+        "plan": [rng.choice(["basic", "pro", "team", "unseen"]) for _ in range(rows)],
+        "calls": [rng.randint(0, 9) for _ in range(rows)],
+    }
+
+
+def oip_body(columns, request_id="r"):
+    types = {"tenure": "INT64", "plan": "BYTES", "calls": "INT64"}
+    n = len(columns["tenure"])
+    return {"id": request_id,
+            "inputs": [{"name": c, "shape": [n], "datatype": types[c], "data": columns[c]}
+                       for c in COLUMNS]}
+
+
+class ServingTest(unittest.TestCase):
+    @classmethod
+    def setUpClass(cls):
+        cls.ws = TempWorkspace(SLUICE)
+        data = os.path.join(cls.ws.dir, "churn.csv")
+        write_data(data, 1500, 1)
+        common = ["--data", data, "--target", "churned", "--register", "churn",
+                  "--set", "xgboost.nthread=1"]
+        sluice(cls.ws.path, "train", *common, "--set", "xgboost.num_rounds=40")
+        sluice(cls.ws.path, "train", *common, "--set", "xgboost.num_rounds=3",
+               "--set", "xgboost.max_depth=2")
+        sluice(cls.ws.path, "models", "alias", "churn", "production", "1")
+        cls.server = Server(SLUICE, cls.ws.path, extra_args=[
+            "--model", "churn=models:/churn@production",
+            "--model", "v1=models:/churn/1", "--model", "v2=models:/churn/2"])
+        cls.url = cls.server.url
+        cls.http = requests.Session()
+
+    @classmethod
+    def tearDownClass(cls):
+        try:
+            code = cls.server.stop()
+            assert code == 0, f"server exited with {code}: {cls.server.stderr()}"
+        finally:
+            cls.ws.remove()
+
+    def infer(self, model, body, session=None):
+        return (session or self.http).post(f"{self.url}/v2/models/{model}/infer", json=body,
+                                           timeout=30)
+
+    def test_open_inference_protocol(self):
+        self.assertEqual(self.http.get(f"{self.url}/v2/health/live").json(), {"live": True})
+        self.assertEqual(self.http.get(f"{self.url}/v2/health/ready").json(), {"ready": True})
+        meta = self.http.get(f"{self.url}/v2/models/v1").json()
+        self.assertEqual(meta["versions"], ["1"])
+        self.assertEqual([i["name"] for i in meta["inputs"]], COLUMNS)
+        self.assertEqual(meta["outputs"][0]["datatype"], "FP32")
+        self.assertEqual(self.http.get(f"{self.url}/v2/models/v1/versions/1/ready").json(),
+                         {"name": "v1", "ready": True})
+
+        columns = batch(5, 2)
+        named = self.infer("v1", oip_body(columns, "abc"))
+        self.assertEqual(named.status_code, 200, named.text)
+        out = named.json()
+        self.assertEqual(out["id"], "abc")
+        self.assertEqual(out["model_version"], "1")
+        self.assertEqual(out["outputs"][0]["shape"], [5])
+        probabilities = out["outputs"][0]["data"]
+        self.assertTrue(all(0 <= p <= 1 for p in probabilities))
+
+        # The same rows as one [rows, 3] tensor in the model's input order, flat or nested.
+        rows = [[columns[c][i] for c in COLUMNS] for i in range(5)]
+        positional = self.infer("v1", {"inputs": [{"name": "input-0", "shape": [5, 3],
+                                                   "datatype": "BYTES", "data": rows}]})
+        self.assertEqual(positional.status_code, 200, positional.text)
+        self.assertEqual(positional.json()["outputs"][0]["data"], probabilities)
+        versioned = self.http.post(f"{self.url}/v2/models/v1/versions/1/infer",
+                                   json=oip_body(columns))
+        self.assertEqual(versioned.json()["outputs"][0]["data"], probabilities)
+
+    def test_mlflow_scoring_protocol_gives_the_same_answers(self):
+        columns = batch(4, 3)
+        expected = self.infer("v2", oip_body(columns)).json()["outputs"][0]["data"]
+        rows = [[columns[c][i] for c in COLUMNS] for i in range(4)]
+        records = [dict(zip(COLUMNS, r)) for r in rows]
+        url = f"{self.url}/models/v2/invocations"
+        for body in ({"dataframe_split": {"columns": COLUMNS, "data": rows}},
+                     {"dataframe_records": records},
+                     {"instances": records},
+                     {"instances": rows},
+                     {"inputs": columns}):
+            resp = self.http.post(url, json=body)
+            self.assertEqual(resp.status_code, 200, f"{body}: {resp.text}")
+            self.assertEqual(resp.json()["predictions"], expected, body)
+        csv = "tenure,plan,calls\n" + "".join(f"{r[0]},{r[1]},{r[2]}\n" for r in rows)
+        resp = self.http.post(url, data=csv, headers={"Content-Type": "text/csv"})
+        self.assertEqual(resp.status_code, 200, resp.text)
+        self.assertEqual(resp.json()["predictions"], expected)
+        self.assertEqual(self.http.get(f"{self.url}/ping").status_code, 200)
+
+    def test_bad_requests_are_clear_and_change_nothing(self):
+        cases = [
+            ("churn", {"inputs": [{"name": "tenure", "shape": [1], "datatype": "INT64",
+                                   "data": [3]}]}, 400, "input 'plan' is missing"),
+            ("churn", {"inputs": [{"name": "tenure", "shape": [1], "datatype": "INT64", "data": [1]},
+                                  {"name": "plan", "shape": [1], "datatype": "BYTES", "data": ["pro"]},
+                                  {"name": "calls", "shape": [1], "datatype": "INT64", "data": [1]},
+                                  {"name": "extra", "shape": [1], "datatype": "INT64", "data": [1]}]},
+             400, "'extra' is not an input of the model"),
+            ("churn", {"inputs": [{"name": "tenure", "shape": [2], "datatype": "INT64", "data": [1]}]},
+             400, "shape [2] needs 2 values, data has 1"),
+            ("churn", {"inputs": [{"name": "tenure", "shape": [1], "datatype": "INT64", "data": ["x"]},
+                                  {"name": "plan", "shape": [1], "datatype": "BYTES", "data": ["pro"]},
+                                  {"name": "calls", "shape": [1], "datatype": "INT64", "data": [1]}]},
+             400, "input 'tenure' row 0: expected a number, got \"x\""),
+            ("churn", {"inputs": [{"name": "x", "shape": [1, 2], "datatype": "FP32", "data": [1, 2]}]},
+             400, "has 2 columns per row; the model takes 3"),
+            ("nope", oip_body(batch(1, 1)), 404, "model 'nope' is not served here"),
+        ]
+        for model, body, status, message in cases:
+            resp = self.infer(model, body)
+            self.assertEqual(resp.status_code, status, f"{body}: {resp.text}")
+            self.assertIn(message, resp.json()["error"])
+        resp = self.http.post(f"{self.url}/v2/models/churn/infer", data="{not json")
+        self.assertEqual(resp.status_code, 400)
+        resp = self.http.post(f"{self.url}/v2/models/v1/versions/7/infer", json=oip_body(batch(1, 1)))
+        self.assertEqual(resp.status_code, 404)
+        self.assertIn("version 7 is not served", resp.json()["error"])
+        resp = self.http.post(f"{self.url}/models/v1/invocations", json={"rows": []})
+        self.assertEqual(resp.status_code, 400)
+        self.assertEqual(resp.json()["error_code"], "BAD_REQUEST")
+        self.assertIn("dataframe_split", resp.json()["message"])
+
+    def test_alias_moves_under_load_never_fail_or_mix(self):
+        columns = batch(30, 4)
+        body = oip_body(columns)
+        expected = {v: self.infer(f"v{v}", body).json()["outputs"][0]["data"] for v in ("1", "2")}
+        self.assertNotEqual(expected["1"], expected["2"])
+
+        stop = threading.Event()
+        failures, seen = [], {"1": 0, "2": 0}
+        lock = threading.Lock()
+
+        def load():
+            session = requests.Session()
+            while not stop.is_set():
+                try:
+                    resp = self.infer("churn", body, session)
+                except requests.RequestException as e:
+                    with lock:
+                        failures.append(repr(e))
+                    continue
+                with lock:
+                    if resp.status_code != 200:
+                        failures.append(f"{resp.status_code} {resp.text}")
+                        continue
+                    out = resp.json()
+                    version = out["model_version"]
+                    if out["outputs"][0]["data"] != expected.get(version):
+                        failures.append(f"answer of version {version} is neither version's")
+                    seen[version] = seen.get(version, 0) + 1
+            session.close()
+
+        threads = [threading.Thread(target=load) for _ in range(4)]
+        for t in threads:
+            t.start()
+        swaps = 0
+        try:
+            for move in range(ALIAS_MOVES):
+                target = "2" if move % 2 == 0 else "1"
+                resp = self.http.post(f"{self.url}/api/2.0/mlflow/registered-models/alias",
+                                      json={"name": "churn", "alias": "production",
+                                            "version": target})
+                self.assertEqual(resp.status_code, 200, resp.text)
+                deadline = time.monotonic() + 10
+                while time.monotonic() < deadline:
+                    served = self.infer("churn", body).json()["model_version"]
+                    if served == target:
+                        swaps += 1
+                        break
+                    time.sleep(0.005)
+        finally:
+            stop.set()
+            for t in threads:
+                t.join(timeout=30)
+        self.assertEqual(failures[:5], [])
+        self.assertEqual(swaps, ALIAS_MOVES)
+        self.assertGreater(seen["1"], 0)
+        self.assertGreater(seen["2"], 0)
+        meta = self.http.get(f"{self.url}/v2/models/churn").json()
+        self.assertEqual(meta["versions"], ["1"])  # the last move pointed back at version 1
+
+
+if __name__ == "__main__":
+    SLUICE = parse_sluice_arg()
+    unittest.main(verbosity=2)
