@@ -3,6 +3,7 @@
 // with no blocking I/O, and the hop to the worker pool would cost more than a small model does.
 #include <fmt/format.h>
 
+#include <chrono>
 #include <cmath>
 
 #include "api/api.h"
@@ -14,6 +15,7 @@ namespace {
 using http::Method;
 using Json = nlohmann::json;
 using serving::ServedModel;
+using Clock = std::chrono::steady_clock;
 
 http::Response OipError(int status, std::string message) {
   return http::Response::Json(status, Json{{"error", std::move(message)}}.dump());
@@ -97,75 +99,172 @@ Result<std::shared_ptr<const ServedModel>> FindModel(const serving::ModelHost& h
   return model;
 }
 
+// Counts the answer on the model's endpoint for /metrics.
+http::Response Counted(const ServedModel& model, Clock::time_point start, size_t rows,
+                       http::Response response) {
+  auto micros = std::chrono::duration_cast<std::chrono::microseconds>(Clock::now() - start);
+  model.counters->Record(response.status, static_cast<uint64_t>(micros.count()),
+                         response.status < 400 ? rows : 0);
+  return response;
+}
+
+http::Response MlflowError(int status, std::string_view message) {
+  return http::Response::Json(
+      status, Json{{"error_code", status == 404 ? "RESOURCE_DOES_NOT_EXIST" : "BAD_REQUEST"},
+                   {"message", message}}
+                  .dump());
+}
+
 http::Response Infer(const serving::ModelHost& host, const http::Request& request) {
+  const Clock::time_point start = Clock::now();
   Result<std::shared_ptr<const ServedModel>> found = FindModel(host, request);
   if (!found.ok()) return OipError(404, found.status().message());
   const ServedModel& model = **found;
-  Json body = Json::parse(request.body, nullptr, /*allow_exceptions=*/false);
-  if (body.is_discarded()) return OipError(400, "the body is not valid JSON");
-  Result<table::Table> data = serving::DecodeOipRequest(body, model.bundle.encoder.inputs());
-  if (!data.ok()) return OipError(400, data.status().message());
-  Result<std::vector<double>> scores = model.predictor->Predict(*data);
-  if (!scores.ok()) return OipError(HttpStatusOf(scores.status()), scores.status().message());
-  const bool float32 = IsFloat32(model);
-  Json values = Json::array();
-  for (double v : *scores) values.push_back(Number(v, float32));
-  Json out = {{"model_name", model.name},
-              {"model_version", model.version},
-              {"outputs",
-               Json::array({{{"name", "predict"},
-                             {"shape", OipShape(data->num_rows(), model.predictor->num_outputs())},
-                             {"datatype", float32 ? "FP32" : "FP64"},
-                             {"data", std::move(values)}}})}};
-  if (body.contains("id")) out["id"] = body["id"];
-  http::Response response = http::Response::Json(200, out.dump());
-  response.headers.emplace_back("X-Model-Version", model.version);
-  return response;
+  size_t rows = 0;
+  http::Response response = [&]() -> http::Response {
+    Json body = Json::parse(request.body, nullptr, /*allow_exceptions=*/false);
+    if (body.is_discarded()) return OipError(400, "the body is not valid JSON");
+    Result<table::Table> data = serving::DecodeOipRequest(body, model.bundle.encoder.inputs());
+    if (!data.ok()) return OipError(400, data.status().message());
+    Result<std::vector<double>> scores = model.predictor->Predict(*data);
+    if (!scores.ok()) return OipError(HttpStatusOf(scores.status()), scores.status().message());
+    const bool float32 = IsFloat32(model);
+    Json values = Json::array();
+    for (double v : *scores) values.push_back(Number(v, float32));
+    Json out = {
+        {"model_name", model.name},
+        {"model_version", model.version},
+        {"outputs",
+         Json::array({{{"name", "predict"},
+                       {"shape", OipShape(data->num_rows(), model.predictor->num_outputs())},
+                       {"datatype", float32 ? "FP32" : "FP64"},
+                       {"data", std::move(values)}}})}};
+    if (body.contains("id")) out["id"] = body["id"];
+    http::Response ok = http::Response::Json(200, out.dump());
+    ok.headers.emplace_back("X-Model-Version", model.version);
+    rows = data->num_rows();
+    return ok;
+  }();
+  return Counted(model, start, rows, std::move(response));
 }
 
 http::Response Invocations(const serving::ModelHost& host, std::string_view name,
                            const http::Request& request) {
-  auto mlflow_error = [](int status, std::string_view message) {
-    return http::Response::Json(
-        status, Json{{"error_code", status == 404 ? "RESOURCE_DOES_NOT_EXIST" : "BAD_REQUEST"},
-                     {"message", message}}
-                    .dump());
-  };
+  const Clock::time_point start = Clock::now();
   std::shared_ptr<const ServedModel> model;
   if (name.empty()) {
     std::vector<serving::EndpointStatus> endpoints = host.Endpoints();
     if (endpoints.size() != 1) {
-      return mlflow_error(404, fmt::format("{} models are served; POST to "
-                                           "/models/<name>/invocations",
-                                           endpoints.size()));
+      return MlflowError(404, fmt::format("{} models are served; POST to "
+                                          "/models/<name>/invocations",
+                                          endpoints.size()));
     }
     model = endpoints[0].model;
   } else {
     model = host.Get(name);
   }
-  if (model == nullptr)
-    return mlflow_error(404, fmt::format("model '{}' is not served here", name));
-  Result<table::Table> data = serving::DecodeMlflowRequest(
-      request.body, request.Header("Content-Type"), model->bundle.encoder.inputs());
-  if (!data.ok()) return mlflow_error(400, data.status().message());
-  Result<std::vector<double>> scores = model->predictor->Predict(*data);
-  if (!scores.ok()) return mlflow_error(400, scores.status().message());
-  const bool float32 = IsFloat32(*model);
-  const size_t outputs = model->predictor->num_outputs();
-  Json predictions = Json::array();
-  for (size_t row = 0; row < data->num_rows(); ++row) {
-    if (outputs == 1) {
-      predictions.push_back(Number((*scores)[row], float32));
-    } else {
-      Json one = Json::array();
-      for (size_t k = 0; k < outputs; ++k)
-        one.push_back(Number((*scores)[row * outputs + k], float32));
-      predictions.push_back(std::move(one));
+  if (model == nullptr) {
+    return MlflowError(404, fmt::format("model '{}' is not served here", name));
+  }
+  size_t rows = 0;
+  http::Response response = [&]() -> http::Response {
+    Result<table::Table> data = serving::DecodeMlflowRequest(
+        request.body, request.Header("Content-Type"), model->bundle.encoder.inputs());
+    if (!data.ok()) return MlflowError(400, data.status().message());
+    Result<std::vector<double>> scores = model->predictor->Predict(*data);
+    if (!scores.ok()) return MlflowError(400, scores.status().message());
+    const bool float32 = IsFloat32(*model);
+    const size_t outputs = model->predictor->num_outputs();
+    Json predictions = Json::array();
+    for (size_t row = 0; row < data->num_rows(); ++row) {
+      if (outputs == 1) {
+        predictions.push_back(Number((*scores)[row], float32));
+      } else {
+        Json one = Json::array();
+        for (size_t k = 0; k < outputs; ++k)
+          one.push_back(Number((*scores)[row * outputs + k], float32));
+        predictions.push_back(std::move(one));
+      }
+    }
+    http::Response ok = http::Response::Json(200, Json{{"predictions", predictions}}.dump());
+    ok.headers.emplace_back("X-Model-Version", model->version);
+    rows = data->num_rows();
+    return ok;
+  }();
+  return Counted(*model, start, rows, std::move(response));
+}
+
+std::string Label(std::string_view value) {
+  std::string out;
+  for (char c : value) {
+    if (c == '\\' || c == '"') out += '\\';
+    out += c == '\n' ? 'n' : c;
+  }
+  return out;
+}
+
+// Prometheus text format 0.0.4.
+std::string Metrics(const serving::ModelHost& host) {
+  std::string out =
+      "# HELP sluice_inference_requests_total Inference requests answered, by model and outcome.\n"
+      "# TYPE sluice_inference_requests_total counter\n";
+  const auto endpoints = host.Endpoints();
+  for (const auto& e : endpoints) {
+    const auto& c = *e.counters;
+    for (auto [outcome, value] :
+         {std::pair{"ok", c.ok.load()}, std::pair{"client_error", c.client_errors.load()},
+          std::pair{"server_error", c.server_errors.load()}}) {
+      out += fmt::format("sluice_inference_requests_total{{model=\"{}\",outcome=\"{}\"}} {}\n",
+                         Label(e.name), outcome, value);
     }
   }
-  http::Response response = http::Response::Json(200, Json{{"predictions", predictions}}.dump());
-  response.headers.emplace_back("X-Model-Version", model->version);
-  return response;
+  out +=
+      "# HELP sluice_inference_rows_total Rows scored.\n"
+      "# TYPE sluice_inference_rows_total counter\n";
+  for (const auto& e : endpoints) {
+    out += fmt::format("sluice_inference_rows_total{{model=\"{}\"}} {}\n", Label(e.name),
+                       e.counters->rows.load());
+  }
+  out +=
+      "# HELP sluice_inference_latency_seconds Time from request to answer, in the handler.\n"
+      "# TYPE sluice_inference_latency_seconds histogram\n";
+  for (const auto& e : endpoints) {
+    const auto& c = *e.counters;
+    uint64_t cumulative = 0;
+    for (size_t i = 0; i < c.latency_buckets.size(); ++i) {
+      cumulative += c.latency_buckets[i].load();
+      std::string le = i < serving::EndpointCounters::kBucketsMicros.size()
+                           ? fmt::format("{}", serving::EndpointCounters::kBucketsMicros[i] / 1e6)
+                           : "+Inf";
+      out += fmt::format("sluice_inference_latency_seconds_bucket{{model=\"{}\",le=\"{}\"}} {}\n",
+                         Label(e.name), le, cumulative);
+    }
+    out += fmt::format("sluice_inference_latency_seconds_sum{{model=\"{}\"}} {}\n", Label(e.name),
+                       c.latency_sum_micros.load() / 1e6);
+    out += fmt::format("sluice_inference_latency_seconds_count{{model=\"{}\"}} {}\n", Label(e.name),
+                       cumulative);
+  }
+  out +=
+      "# HELP sluice_model_version_info The version each model serves (value 1).\n"
+      "# TYPE sluice_model_version_info gauge\n";
+  for (const auto& e : endpoints) {
+    out += fmt::format("sluice_model_version_info{{model=\"{}\",uri=\"{}\",version=\"{}\"}} 1\n",
+                       Label(e.name), Label(e.uri), e.model ? Label(e.model->version) : "");
+  }
+  out +=
+      "# HELP sluice_model_reloads_total Versions swapped in after the first load.\n"
+      "# TYPE sluice_model_reloads_total counter\n";
+  for (const auto& e : endpoints) {
+    out += fmt::format("sluice_model_reloads_total{{model=\"{}\"}} {}\n", Label(e.name), e.reloads);
+  }
+  out +=
+      "# HELP sluice_model_load_failing Whether the latest attempt to load a new version failed.\n"
+      "# TYPE sluice_model_load_failing gauge\n";
+  for (const auto& e : endpoints) {
+    out += fmt::format("sluice_model_load_failing{{model=\"{}\"}} {}\n", Label(e.name),
+                       e.last_error.empty() ? 0 : 1);
+  }
+  return out;
 }
 
 }  // namespace
@@ -209,6 +308,9 @@ void MountServing(http::Router& r, const serving::ModelHost& host) {
                    [h](const http::Request& request) { return Invocations(*h, "", request); });
   r.AddNonBlocking(Method::kPost, "/models/{name}/invocations", [h](const http::Request& request) {
     return Invocations(*h, request.PathParam("name"), request);
+  });
+  r.AddNonBlocking(Method::kGet, "/metrics", [h](const http::Request&) {
+    return http::Response::Text(200, Metrics(*h), "text/plain; version=0.0.4; charset=utf-8");
   });
   r.AddNonBlocking(Method::kGet, "/ping", [h](const http::Request&) {
     bool ready = !h->Endpoints().empty();

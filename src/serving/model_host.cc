@@ -13,9 +13,21 @@ ModelHost::~ModelHost() {
   if (follower_.joinable()) follower_.join();
 }
 
-Result<std::shared_ptr<const ServedModel>> ModelHost::Load(const std::string& name,
-                                                           const std::string& uri) const {
+void EndpointCounters::Record(int http_status, uint64_t micros, uint64_t rows_scored) {
+  auto& outcome = http_status < 400 ? ok : http_status < 500 ? client_errors : server_errors;
+  outcome.fetch_add(1, std::memory_order_relaxed);
+  rows.fetch_add(rows_scored, std::memory_order_relaxed);
+  latency_sum_micros.fetch_add(micros, std::memory_order_relaxed);
+  size_t bucket = 0;
+  while (bucket < kBucketsMicros.size() && micros > kBucketsMicros[bucket]) ++bucket;
+  latency_buckets[bucket].fetch_add(1, std::memory_order_relaxed);
+}
+
+Result<std::shared_ptr<const ServedModel>> ModelHost::Load(
+    const std::string& name, const std::string& uri,
+    std::shared_ptr<EndpointCounters> counters) const {
   auto model = std::make_shared<ServedModel>();
+  model->counters = std::move(counters);
   model->name = name;
   model->uri = uri;
   if (uri.starts_with("models:/")) {
@@ -42,8 +54,9 @@ Status ModelHost::Add(std::string name, std::string uri) {
     std::lock_guard lock(endpoints_mutex_);
     if (endpoints_.contains(name)) return AlreadyExists("model '{}' is already served", name);
   }
-  SLUICE_ASSIGN_OR_RETURN(std::shared_ptr<const ServedModel> model, Load(name, uri));
   auto endpoint = std::make_unique<Endpoint>();
+  SLUICE_ASSIGN_OR_RETURN(std::shared_ptr<const ServedModel> model,
+                          Load(name, uri, endpoint->counters));
   endpoint->name = name;
   endpoint->uri = uri;
   endpoint->model.store(std::move(model));
@@ -70,7 +83,8 @@ std::vector<EndpointStatus> ModelHost::Endpoints() const {
                    .uri = endpoint->uri,
                    .model = endpoint->model.load(),
                    .last_error = endpoint->last_error,
-                   .reloads = endpoint->reloads});
+                   .reloads = endpoint->reloads,
+                   .counters = endpoint->counters});
   }
   return out;
 }
@@ -85,7 +99,8 @@ Status ModelHost::RefreshEndpoint(Endpoint& endpoint) {
     return Status::Ok();
   }
   if (resolved.ok()) {
-    Result<std::shared_ptr<const ServedModel>> loaded = Load(endpoint.name, endpoint.uri);
+    Result<std::shared_ptr<const ServedModel>> loaded =
+        Load(endpoint.name, endpoint.uri, endpoint.counters);
     status = loaded.status();
     if (loaded.ok()) {
       SLUICE_LOG_INFO("serving {}: version {} -> {}", endpoint.name,

@@ -14,6 +14,7 @@
 // model that is not being swapped.
 #pragma once
 
+#include <array>
 #include <atomic>
 #include <chrono>
 #include <map>
@@ -33,6 +34,21 @@
 
 namespace sluice::serving {
 
+// Request counters of one endpoint, shared by all its versions, for /metrics. Lock-free.
+struct EndpointCounters {
+  // Upper bounds of the latency histogram buckets, in microseconds (Prometheus "le").
+  static constexpr std::array<uint64_t, 12> kBucketsMicros = {
+      50, 100, 250, 500, 1000, 2500, 5000, 10000, 25000, 50000, 100000, 1000000};
+  std::atomic<uint64_t> ok{0};             // 2xx answers
+  std::atomic<uint64_t> client_errors{0};  // 4xx
+  std::atomic<uint64_t> server_errors{0};  // 5xx
+  std::atomic<uint64_t> rows{0};           // rows scored
+  std::atomic<uint64_t> latency_sum_micros{0};
+  std::array<std::atomic<uint64_t>, kBucketsMicros.size() + 1> latency_buckets{};  // last: +Inf
+
+  void Record(int http_status, uint64_t micros, uint64_t rows_scored);
+};
+
 // One loaded model version; immutable, shared by every request that got it.
 struct ServedModel {
   std::string name;     // the endpoint
@@ -41,6 +57,7 @@ struct ServedModel {
   models::Bundle bundle;
   std::unique_ptr<models::Predictor> predictor;
   int64_t loaded_ms = 0;
+  std::shared_ptr<EndpointCounters> counters;  // the endpoint's, the same across versions
 };
 
 struct EndpointStatus {
@@ -49,6 +66,7 @@ struct EndpointStatus {
   std::shared_ptr<const ServedModel> model;  // null when it never loaded
   std::string last_error;                    // the latest failed (re)load, "" when none
   int64_t reloads = 0;                       // swaps after the first load
+  std::shared_ptr<const EndpointCounters> counters;
 };
 
 class ModelHost {
@@ -84,10 +102,11 @@ class ModelHost {
     std::mutex mutex;  // guards last_error and serializes reloads of this endpoint
     std::string last_error;
     int64_t reloads = 0;
+    std::shared_ptr<EndpointCounters> counters = std::make_shared<EndpointCounters>();
   };
 
-  Result<std::shared_ptr<const ServedModel>> Load(const std::string& name,
-                                                  const std::string& uri) const;
+  Result<std::shared_ptr<const ServedModel>> Load(const std::string& name, const std::string& uri,
+                                                  std::shared_ptr<EndpointCounters> counters) const;
   Status RefreshEndpoint(Endpoint& endpoint);
   void Follow(std::stop_token stop, std::chrono::milliseconds poll);
 

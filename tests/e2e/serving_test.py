@@ -230,6 +230,23 @@ class ServingTest(unittest.TestCase):
         meta = self.http.get(f"{self.url}/v2/models/churn").json()
         self.assertEqual(meta["versions"], ["1"])  # the last move pointed back at version 1
 
+        # Prometheus sees the same story.
+        metrics = self.http.get(f"{self.url}/metrics")
+        self.assertTrue(metrics.headers["Content-Type"].startswith("text/plain; version=0.0.4"))
+        values = {}
+        for line in metrics.text.splitlines():
+            if line and not line.startswith("#"):
+                name, value = line.rsplit(" ", 1)
+                values[name] = float(value)
+        self.assertEqual(values['sluice_model_reloads_total{model="churn"}'], ALIAS_MOVES)
+        self.assertGreaterEqual(values['sluice_inference_requests_total{model="churn",outcome="ok"}'],
+                                seen["1"] + seen["2"])
+        self.assertEqual(values['sluice_inference_requests_total{model="churn",outcome="server_error"}'], 0)
+        self.assertIn('sluice_model_version_info{model="churn",uri="models:/churn@production",'
+                      'version="1"}', values)
+        self.assertEqual(values['sluice_inference_latency_seconds_bucket{model="churn",le="+Inf"}'],
+                         values['sluice_inference_latency_seconds_count{model="churn"}'])
+
 
 if __name__ == "__main__":
     SLUICE = parse_sluice_arg()
