@@ -5,11 +5,10 @@
 #include <cmath>
 #include <cstdint>
 #include <exception>
+#include <nlohmann/json.hpp>
 #include <set>
 #include <thread>
 #include <utility>
-
-#include <nlohmann/json.hpp>
 
 #include "xgb/internal/call.h"
 #include "xgb/internal/eval_parse.h"
@@ -50,8 +49,8 @@ Status CheckParamAlone(const std::string& name, const std::string& value) {
   // This thread is new: silence what XGBoost would print; the real booster warns again anyway.
   XGBSetGlobalConfig(R"({"verbosity":0})");
   BoosterHandle handle = nullptr;
-  SLUICE_RETURN_IF_ERROR(CheckCall(XGBoosterCreate(nullptr, 0, &handle), kInternal,
-                                   "XGBoosterCreate"));
+  SLUICE_RETURN_IF_ERROR(
+      CheckCall(XGBoosterCreate(nullptr, 0, &handle), kInternal, "XGBoosterCreate"));
   // A learner without data needs num_feature; multi-class objectives need num_class.
   Status status = CheckCall(XGBoosterSetParam(handle, "num_feature", "1"), kInternal,
                             "XGBoosterSetParam num_feature");
@@ -103,8 +102,8 @@ Result<Booster> Booster::Create(std::span<const DMatrix* const> cache) {
   SLUICE_RETURN_IF_ERROR(CheckCall(XGBoosterCreate(handles.data(), handles.size(), &handle),
                                    kInternal, "XGBoosterCreate"));
   Booster booster(handle);
-  SLUICE_RETURN_IF_ERROR(CheckCall(XGBoosterSetParam(handle, "validate_parameters", "1"),
-                                   kInternal, "XGBoosterSetParam validate_parameters"));
+  SLUICE_RETURN_IF_ERROR(CheckCall(XGBoosterSetParam(handle, "validate_parameters", "1"), kInternal,
+                                   "XGBoosterSetParam validate_parameters"));
   // As XGBoost's Python package does: the booster takes the first matrix's feature names and
   // types, so that they are saved with the model.
   if (!cache.empty()) {
@@ -113,9 +112,9 @@ Result<Booster> Booster::Create(std::span<const DMatrix* const> cache) {
       if (values->empty()) continue;
       std::vector<const char*> pointers;
       for (const std::string& value : *values) pointers.push_back(value.c_str());
-      SLUICE_RETURN_IF_ERROR(CheckCall(
-          XGBoosterSetStrFeatureInfo(handle, field, pointers.data(), pointers.size()), kInput,
-          fmt::format("XGBoosterSetStrFeatureInfo {}", field)));
+      SLUICE_RETURN_IF_ERROR(
+          CheckCall(XGBoosterSetStrFeatureInfo(handle, field, pointers.data(), pointers.size()),
+                    kInput, fmt::format("XGBoosterSetStrFeatureInfo {}", field)));
     }
   }
   return booster;
@@ -128,9 +127,8 @@ Result<Booster> Booster::Load(std::span<const uint8_t> model_bytes) {
   SLUICE_RETURN_IF_ERROR(
       CheckCall(XGBoosterCreate(nullptr, 0, &handle), kInternal, "XGBoosterCreate"));
   Booster booster(handle);
-  SLUICE_RETURN_IF_ERROR(
-      CheckCall(XGBoosterLoadModelFromBuffer(handle, model.data(), model.size()), kInput,
-                "XGBoosterLoadModelFromBuffer"));
+  SLUICE_RETURN_IF_ERROR(CheckCall(XGBoosterLoadModelFromBuffer(handle, model.data(), model.size()),
+                                   kInput, "XGBoosterLoadModelFromBuffer"));
   return booster;
 }
 
@@ -178,8 +176,7 @@ Result<std::vector<EvalValue>> Booster::Eval(
   std::set<std::string_view> seen;
   for (const auto& [name, matrix] : sets) {
     if (name.empty() || name.find_first_of(" \t\n\r:") != std::string::npos) {
-      return InvalidArgument("XGBoosterEvalOneIter: set name '{}' is empty or holds whitespace "
-                             "or ':'",
+      return InvalidArgument("XGBoosterEvalOneIter: set name '{}' is empty or holds space or ':'",
                              name);
     }
     if (!seen.insert(name).second) {
@@ -194,24 +191,24 @@ Result<std::vector<EvalValue>> Booster::Eval(
   for (const std::string& name : names) name_pointers.push_back(name.c_str());
   PrepareThread();
   const char* text = nullptr;
-  SLUICE_RETURN_IF_ERROR(CheckCall(
-      XGBoosterEvalOneIter(handle_, iteration, handles.data(), name_pointers.data(),
-                           handles.size(), &text),
-      kInput, fmt::format("XGBoosterEvalOneIter {}", iteration)));
+  SLUICE_RETURN_IF_ERROR(
+      CheckCall(XGBoosterEvalOneIter(handle_, iteration, handles.data(), name_pointers.data(),
+                                     handles.size(), &text),
+                kInput, fmt::format("XGBoosterEvalOneIter {}", iteration)));
   return internal::ParseEvalText(text, names);
 }
 
 Result<std::vector<float>> Booster::PredictDense(std::span<const float> values, size_t rows,
-                                                 size_t cols, int iteration_end,
-                                                 bool output_margin, float missing) const {
+                                                 size_t cols, int iteration_end, bool output_margin,
+                                                 float missing) const {
   if (cols == 0 || rows > values.size() / cols || rows * cols != values.size()) {
     return InvalidArgument("XGBoosterPredictFromDense: {} values for {} x {}", values.size(), rows,
                            cols);
   }
   SLUICE_ASSIGN_OR_RETURN(int features, NumFeatures());
   if (cols != static_cast<size_t>(features)) {
-    return InvalidArgument("XGBoosterPredictFromDense: the data has {} columns, the model {}",
-                           cols, features);
+    return InvalidArgument("XGBoosterPredictFromDense: the data has {} columns, the model {}", cols,
+                           features);
   }
   SLUICE_ASSIGN_OR_RETURN(int rounds, BoostedRounds());
   if (iteration_end < 0 || iteration_end > rounds) {
@@ -244,10 +241,10 @@ Result<std::vector<float>> Booster::Predict(const DMatrix& data, int iteration_e
                      "XGBoosterPredictFromDMatrix: iteration_end {} is outside [0, {}]",
                      iteration_end, rounds);
   }
-  std::string config = fmt::format(
-      R"({{"type":{},"training":false,"iteration_begin":0,"iteration_end":{},)"
-      R"("strict_shape":false}})",
-      output_margin ? 1 : 0, iteration_end);
+  std::string config =
+      fmt::format(R"({{"type":{},"training":false,"iteration_begin":0,"iteration_end":{},)"
+                  R"("strict_shape":false}})",
+                  output_margin ? 1 : 0, iteration_end);
   PrepareThread();
   const bst_ulong* shape = nullptr;
   bst_ulong dims = 0;
@@ -269,8 +266,8 @@ Result<int> Booster::BoostedRounds() const {
 Result<int> Booster::NumFeatures() const {
   PrepareThread();
   bst_ulong features = 0;
-  SLUICE_RETURN_IF_ERROR(CheckCall(XGBoosterGetNumFeature(handle_, &features), kInternal,
-                                   "XGBoosterGetNumFeature"));
+  SLUICE_RETURN_IF_ERROR(
+      CheckCall(XGBoosterGetNumFeature(handle_, &features), kInternal, "XGBoosterGetNumFeature"));
   if (features > INT_MAX) return Internal("XGBoosterGetNumFeature: {} features", features);
   return static_cast<int>(features);
 }
@@ -281,8 +278,8 @@ Result<Booster> Booster::Slice(int begin, int end) const {
   }
   SLUICE_ASSIGN_OR_RETURN(int rounds, BoostedRounds());
   if (end > rounds) {
-    return MakeError(StatusCode::kOutOfRange, "XGBoosterSlice: [{}, {}) is past the model's {} rounds",
-                     begin, end, rounds);
+    return MakeError(StatusCode::kOutOfRange,
+                     "XGBoosterSlice: [{}, {}) is past the model's {} rounds", begin, end, rounds);
   }
   PrepareThread();
   BoosterHandle sliced = nullptr;
@@ -340,9 +337,10 @@ Result<std::map<std::string, double>> Booster::FeatureImportance(
       kInput, fmt::format("XGBoosterFeatureScore {}", importance_type)));
   // Tree models give one score per feature; a multi-class linear model one per feature and class.
   if (dims == 0 || shape[0] != count || (dims == 2 && shape[1] != 1) || dims > 2) {
-    return Unimplemented("XGBoosterFeatureScore {}: more than one score per feature (a "
-                         "multi-class linear model)",
-                         importance_type);
+    return Unimplemented(
+        "XGBoosterFeatureScore {}: more than one score per feature (a "
+        "multi-class linear model)",
+        importance_type);
   }
   std::map<std::string, double> importance;
   for (bst_ulong i = 0; i < count; ++i) importance[names[i]] = scores[i];

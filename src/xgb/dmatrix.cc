@@ -72,9 +72,8 @@ void DMatrix::Reset() {
 Status DMatrix::SetLabels(std::span<const float> labels) {
   SLUICE_RETURN_IF_ERROR(CheckRowCount("labels", labels.size(), rows_));
   internal::PrepareThread();
-  return internal::CheckCall(
-      XGDMatrixSetFloatInfo(handle_, "label", labels.data(), labels.size()),
-      StatusCode::kInvalidArgument, "XGDMatrixSetFloatInfo label");
+  return internal::CheckCall(XGDMatrixSetFloatInfo(handle_, "label", labels.data(), labels.size()),
+                             StatusCode::kInvalidArgument, "XGDMatrixSetFloatInfo label");
 }
 
 Status DMatrix::SetWeights(std::span<const float> weights) {

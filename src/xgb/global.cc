@@ -36,8 +36,7 @@ std::string Version() {
 
 Status Configure(int verbosity) {
   if (verbosity < 0 || verbosity > 3) {
-    return InvalidArgument("XGBoost verbosity {} is not 0 (silent), 1 (warning), 2 (info) or "
-                           "3 (debug)",
+    return InvalidArgument("XGBoost verbosity {} is not 0, 1 (warning), 2 (info) or 3 (debug)",
                            verbosity);
   }
   g_verbosity.store(verbosity);

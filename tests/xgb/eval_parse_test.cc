@@ -1,10 +1,10 @@
 #include "xgb/internal/eval_parse.h"
 
-#include <cmath>
-#include <limits>
-
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
+
+#include <cmath>
+#include <limits>
 
 #include "testing/status_matchers.h"
 
@@ -92,10 +92,10 @@ TEST(ParseEvalTextTest, RejectsOtherShapes) {
   const std::vector<std::string> datasets = {"train"};
   for (const Bad& c : cases) {
     SCOPED_TRACE(c.text);
-    EXPECT_THAT(ParseEvalText(c.text, datasets),
-                StatusIs(StatusCode::kInternal,
-                         AllOf(HasSubstr("unexpected evaluation text from XGBoost"),
-                               HasSubstr(c.why))));
+    EXPECT_THAT(
+        ParseEvalText(c.text, datasets),
+        StatusIs(StatusCode::kInternal,
+                 AllOf(HasSubstr("unexpected evaluation text from XGBoost"), HasSubstr(c.why))));
   }
 }
 
@@ -103,8 +103,7 @@ TEST(ParseEvalTextTest, RoundOnlyGivesNothing) {
   ASSERT_OK_AND_ASSIGN(std::vector<EvalValue> values, ParseEvalText("[0]", {}));
   EXPECT_THAT(values, IsEmpty());
   const std::vector<std::string> datasets = {"a"};
-  EXPECT_THAT(ParseEvalText("[0]\ta-x:1", datasets).value(),
-              ElementsAre(EvalValue{"a", "x", 1.0}));
+  EXPECT_THAT(ParseEvalText("[0]\ta-x:1", datasets).value(), ElementsAre(EvalValue{"a", "x", 1.0}));
 }
 
 }  // namespace

@@ -42,7 +42,7 @@ TEST(ParseLogLineTest, ReadsLevelAndMessage) {
   };
   const std::vector<Case> cases = {
       {"[05:14:56] WARNING: ./src/learner.cc:767: \nParameters: { \"x\" } are not used.\n",
-       LogLevel::kWarn, "\nParameters: { \"x\" } are not used."},
+       LogLevel::kWarn, "Parameters: { \"x\" } are not used."},
       {"[05:14:33] INFO: ./src/tree/updater_prune.cc:98: tree pruning end, 2 extra nodes",
        LogLevel::kInfo, "tree pruning end, 2 extra nodes"},
       {"[05:14:33] DEBUG: ./src/gbm/gbtree.cc:157: Using tree method: 2", LogLevel::kDebug,

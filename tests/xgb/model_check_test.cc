@@ -1,10 +1,10 @@
 #include "xgb/internal/model_check.h"
 
-#include <optional>
-
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
+
 #include <nlohmann/json.hpp>
+#include <optional>
 
 #include "testing/status_matchers.h"
 
@@ -70,6 +70,24 @@ TEST(CheckModelTest, AcceptsJsonAndUbjAndReturnsTheSameModelAsJson) {
   EXPECT_EQ(json::parse(from_ubj), model);
 }
 
+TEST(CheckModelTest, ReadsXgboostsNonFiniteNumbers) {
+  // XGBoost writes NaN (a categorical split's condition) and infinities as bare words; inside
+  // strings the same words stay text.
+  json model = SmallModel();
+  model["learner"]["feature_names"] = {"NaN", "say \"Infinity\""};
+  std::string text = model.dump();
+  for (auto [from, to] : {std::pair{"[0.5,-0.4,0.3]", "[NaN,-Infinity,Infinity]"}}) {
+    size_t at = text.find(from);
+    ASSERT_NE(at, std::string::npos);
+    text.replace(at, std::string_view(from).size(), to);
+  }
+  ASSERT_OK_AND_ASSIGN(std::string checked, Check(text));
+  EXPECT_THAT(checked, HasSubstr(R"("split_conditions":[NaN,-Infinity,Infinity])"));
+  EXPECT_THAT(checked, HasSubstr(R"("feature_names":["NaN","say \"Infinity\""])"));
+  // Floats keep a '.' so that XGBoost reads them as floats.
+  EXPECT_THAT(checked, HasSubstr(R"("sum_hessian":[10.0,5.0,5.0])"));
+}
+
 TEST(CheckModelTest, AcceptsDeletedNodesAndCategoricalSplits) {
   json model = SmallModel();
   // Node 1 splits on categories {1, 3} of feature 0, into nodes 3 and 4; node 5 is a deleted
@@ -78,7 +96,8 @@ TEST(CheckModelTest, AcceptsDeletedNodesAndCategoricalSplits) {
   tree["tree_param"]["num_nodes"] = "6";
   tree["left_children"] = {1, 3, -1, -1, -1, -1};
   tree["right_children"] = {2, 4, -1, -1, -1, -1};
-  for (const char* key : {"parents", "split_indices", "default_left", "split_type"}) {
+  tree["parents"] = {2147483647, 0, 0, 1, 1, 2};
+  for (const char* key : {"split_indices", "default_left", "split_type"}) {
     tree[key] = {0, 0, 0, 0, 0, 0};
   }
   tree["split_type"][1] = 1;
@@ -106,7 +125,7 @@ TEST(CheckModelTest, RejectsBrokenStructure) {
       {gb + "/model/gbtree_model_param/num_trees", std::nullopt,
        "gbtree_model_param.num_trees: missing"},
       {gb + "/model/gbtree_model_param/num_trees", "3", "model.trees: has 2 elements, expected 3"},
-      {gb + "/model/gbtree_model_param/num_trees", "2x", "num_trees: '2x' is not an integer"},
+      {gb + "/model/gbtree_model_param/num_trees", "2x", "num_trees: \"2x\" is not an integer"},
       {gb + "/model/gbtree_model_param/num_trees", 2, "num_trees: not a string"},
       {gb + "/model/tree_info", json{0, 1}, "model.tree_info[1]: 1 is outside [0, 0]"},
       {gb + "/model/tree_info", json{0}, "model.tree_info: has 1 elements, expected 2"},
@@ -116,7 +135,7 @@ TEST(CheckModelTest, RejectsBrokenStructure) {
       {trees + "/1/id", 2, "trees[1].id: 2 is not a new tree id below 2"},
       {trees + "/1", 7, "trees[1]: not an object"},
       {trees + "/0/tree_param/num_nodes", "0", "num_nodes: 0 is outside [1, 2147483647]"},
-      {trees + "/0/tree_param/num_nodes", "4", "left_children: has 3 elements, expected 4"},
+      {trees + "/0/tree_param/num_nodes", "4", "split_conditions: has 3 elements, expected 4"},
       {trees + "/0/split_conditions", json{0.5, 0.1}, "split_conditions: has 2 elements"},
       {trees + "/0/sum_hessian", std::nullopt, "trees[0].sum_hessian: missing"},
       {trees + "/0/left_children/0", 5, "trees[0].left_children[0]: 5 is outside [-1, 2]"},
@@ -124,11 +143,13 @@ TEST(CheckModelTest, RejectsBrokenStructure) {
       {trees + "/0/right_children/0", 1, "trees[0][0]: child 1 is already in the tree"},
       {trees + "/0/left_children/0", -1, "left_children[0]: a node with only one child"},
       {trees + "/0/left_children/0", 1.5, "left_children[0]: not an integer"},
+      {trees + "/0/parents/1", 3, "trees[0].parents[1]: 3 is outside [0, 2]"},
+      {trees + "/0/parents/2", 1, "trees[0].parents[2]: 1 is not the node's parent 0"},
       {trees + "/0/split_indices/0", 2, "trees[0].split_indices[0]: 2 is outside [0, 1]"},
       {trees + "/0/split_type/0", 1, "split_type[0]: a categorical split without"},
       {trees + "/0/split_type/0", 2, "split_type[0]: 2 is outside [0, 1]"},
+      {trees + "/0/split_type/2", 7, "split_type[2]: 7 is outside [0, 1]"},
       {trees + "/0/categories", json{-1}, "categories[0]: -1 is outside [0, 16777215]"},
-      {trees + "/0/categories_nodes", json{3}, "categories_nodes[0]: 3 is outside [0, 2]"},
       {trees + "/0/categories_nodes", json{0}, "categories_segments: has 0 elements, expected 1"},
   };
   for (const Case& c : cases) {
@@ -153,9 +174,12 @@ TEST(CheckModelTest, CategoriesMustLieInsideTheirArray) {
   tree["categories_nodes"] = {0};
   tree["categories_segments"] = {0};
   tree["categories_sizes"] = {5};
-  EXPECT_THAT(Check(model.dump()),
-              StatusIs(StatusCode::kInvalidArgument,
-                       HasSubstr("categories_sizes[0]: 5 is outside [0, 1]")));
+  EXPECT_THAT(Check(model.dump()), StatusIs(StatusCode::kInvalidArgument,
+                                            HasSubstr("categories_sizes[0]: 5 is outside [0, 1]")));
+  tree["categories_sizes"] = {1};
+  tree["categories_nodes"] = {3};
+  EXPECT_THAT(Check(model.dump()), StatusIs(StatusCode::kInvalidArgument,
+                                            HasSubstr("categories_nodes[0]: 3 is outside [0, 2]")));
 }
 
 TEST(CheckModelTest, ChecksDartAndLinearBoosters) {
@@ -165,9 +189,8 @@ TEST(CheckModelTest, ChecksDartAndLinearBoosters) {
   booster = {{"name", "dart"}, {"gbtree", gbtree}, {"weight_drop", {1.0, 1.0}}};
   EXPECT_THAT(Check(model.dump()), IsOk());
   booster["weight_drop"] = {1.0};
-  EXPECT_THAT(Check(model.dump()),
-              StatusIs(StatusCode::kInvalidArgument,
-                       HasSubstr("weight_drop: has 1 elements, expected 2")));
+  EXPECT_THAT(Check(model.dump()), StatusIs(StatusCode::kInvalidArgument,
+                                            HasSubstr("weight_drop: has 1 elements, expected 2")));
 
   // (num_feature + 1) x groups weights: the last row holds the biases.
   booster = {{"name", "gblinear"}, {"model", {{"weights", {0.5, -0.5, 0.1}}}}};
@@ -178,14 +201,27 @@ TEST(CheckModelTest, ChecksDartAndLinearBoosters) {
                        HasSubstr("model.weights: has 1 elements, expected 3")));
 }
 
+TEST(CheckModelTest, QuotesStringsThatAreNotUtf8) {
+  // UBJ strings are bytes; the error message must still be made (nlohmann's dump throws).
+  json model = SmallModel();
+  model["learner"]["gradient_booster"]["name"] = "gb\xfftree";
+  EXPECT_THAT(Check(json::to_ubjson(model)),
+              StatusIs(StatusCode::kInvalidArgument,
+                       HasSubstr("name: \"gb\xef\xbf\xbdtree\" is not gbtree")));
+  model = SmallModel();
+  model["learner"]["feature_names"] = {"a", "\xfe"};
+  EXPECT_THAT(Check(json::to_ubjson(model)),
+              StatusIs(StatusCode::kInvalidArgument, HasSubstr("invalid UTF-8")));
+}
+
 TEST(CheckModelTest, RejectsWhatIsNotJsonOrUbj) {
   const std::string json_text = SmallModel().dump();
   std::vector<uint8_t> ubj = json::to_ubjson(SmallModel());
   std::vector<uint8_t> truncated_ubj(ubj.begin(), ubj.begin() + static_cast<long>(ubj.size() / 2));
   std::string deep = "{\"a\":" + std::string(100, '[') + std::string(100, ']') + "}";
   // A UBJ array claiming 2^31 elements of a type that takes no bytes: "[$Z#l" + count.
-  std::vector<uint8_t> zero_size = {'{', 'i', 1, 'a', '[', '$', 'Z', '#', 'l', 0x7f, 0xff, 0xff,
-                                    0xff, '}'};
+  std::vector<uint8_t> zero_size = {'{', 'i', 1,    'a',  '[',  '$',  'Z',
+                                    '#', 'l', 0x7f, 0xff, 0xff, 0xff, '}'};
 
   EXPECT_THAT(Check(std::string()),
               StatusIs(StatusCode::kInvalidArgument, HasSubstr("does not start with '{'")));

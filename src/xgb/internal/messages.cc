@@ -35,8 +35,8 @@ std::string_view StripLocation(std::string_view text) {
 }
 
 std::string TrimEnd(std::string_view text) {
-  while (!text.empty() && (std::isspace(static_cast<unsigned char>(text.back())) ||
-                           text.back() == ':')) {
+  while (!text.empty() &&
+         (std::isspace(static_cast<unsigned char>(text.back())) || text.back() == ':')) {
     text.remove_suffix(1);
   }
   return std::string(text);
@@ -67,7 +67,11 @@ LogLine ParseLogLine(std::string_view raw) {
       break;
     }
   }
-  line.message = TrimEnd(StripLocation(text));
+  text = StripLocation(text);
+  while (!text.empty() && std::isspace(static_cast<unsigned char>(text.front()))) {
+    text.remove_prefix(1);
+  }
+  line.message = TrimEnd(text);
   return line;
 }
 

@@ -21,7 +21,8 @@ struct LogLine {
   std::string message;
 };
 // One line XGBoost logged ("[12:34:56] WARNING: ./src/gbm/gbtree.cc:84: message"): its level
-// (WARNING, INFO, DEBUG; unlabeled lines are INFO) and the message cleaned as above.
+// (WARNING, INFO, DEBUG; unlabeled lines, such as its timing reports at verbosity 3, are INFO)
+// and the message cleaned as above, without leading whitespace either.
 LogLine ParseLogLine(std::string_view raw);
 
 }  // namespace sluice::xgb::internal

@@ -2,12 +2,13 @@
 
 #include <algorithm>
 #include <charconv>
+#include <cmath>
 #include <exception>
+#include <limits>
+#include <nlohmann/json.hpp>
 #include <string_view>
 #include <system_error>
 #include <vector>
-
-#include <nlohmann/json.hpp>
 
 namespace sluice::xgb::internal {
 namespace {
@@ -68,6 +69,11 @@ class BoundsCheck final : public nlohmann::json_sax<json> {
   std::string error_;
 };
 
+// A value quoted in an error message: a UBJ string need not be UTF-8, and dump() would throw.
+std::string Show(const json& value) {
+  return value.dump(-1, ' ', false, json::error_handler_t::replace);
+}
+
 Status Invalid(std::string_view path, std::string_view problem) {
   return InvalidArgument("XGBoost model: {}: {}", path, problem);
 }
@@ -99,8 +105,8 @@ Result<const json*> Array(const json& parent, std::string_view path, const char*
 }
 
 // XGBoost writes its parameters as strings: "num_trees": "3".
-Result<int64_t> IntParam(const json& parent, std::string_view path, const char* key,
-                         int64_t min, int64_t max) {
+Result<int64_t> IntParam(const json& parent, std::string_view path, const char* key, int64_t min,
+                         int64_t max) {
   SLUICE_ASSIGN_OR_RETURN(const json* value, Member(parent, path, key));
   std::string member = fmt::format("{}.{}", path, key);
   if (!value->is_string()) return Invalid(member, "not a string");
@@ -108,7 +114,7 @@ Result<int64_t> IntParam(const json& parent, std::string_view path, const char* 
   int64_t number = 0;
   auto [end, error] = std::from_chars(text.data(), text.data() + text.size(), number);
   if (error != std::errc() || end != text.data() + text.size()) {
-    return Invalid(member, fmt::format("'{}' is not an integer", text));
+    return Invalid(member, fmt::format("{} is not an integer", Show(*value)));
   }
   if (number < min || number > max) {
     return Invalid(member, fmt::format("{} is outside [{}, {}]", number, min, max));
@@ -152,12 +158,12 @@ Status CheckCategories(const json& tree, std::string_view path, int64_t num_node
     if (node <= previous) return Invalid(fmt::format("{}[{}]", nodes_path, i), "not increasing");
     previous = node;
     listed[static_cast<size_t>(node)] = true;
-    SLUICE_ASSIGN_OR_RETURN(int64_t segment,
-                            IntElement(*segments, i, fmt::format("{}.categories_segments", path),
-                                       0, total));
-    SLUICE_ASSIGN_OR_RETURN(int64_t size,
-                            IntElement(*sizes, i, fmt::format("{}.categories_sizes", path), 0,
-                                       total - segment));
+    SLUICE_ASSIGN_OR_RETURN(
+        int64_t segment,
+        IntElement(*segments, i, fmt::format("{}.categories_segments", path), 0, total));
+    SLUICE_ASSIGN_OR_RETURN(
+        int64_t size,
+        IntElement(*sizes, i, fmt::format("{}.categories_sizes", path), 0, total - segment));
     (void)size;
   }
   for (size_t node = 0; node < categorical.size(); ++node) {
@@ -176,56 +182,78 @@ Status CheckTree(const json& tree, std::string_view path, int64_t num_feature) {
   SLUICE_ASSIGN_OR_RETURN(int64_t n, IntParam(*param, param_path, "num_nodes", 1, INT32_MAX));
   SLUICE_RETURN_IF_ERROR(IntParam(*param, param_path, "size_leaf_vector", 0, 0));
 
-  for (const char* key : {"parents", "split_conditions", "default_left", "base_weights",
-                          "loss_changes", "sum_hessian"}) {
+  for (const char* key :
+       {"split_conditions", "default_left", "base_weights", "loss_changes", "sum_hessian"}) {
     SLUICE_RETURN_IF_ERROR(Array(tree, path, key, n));
   }
   SLUICE_ASSIGN_OR_RETURN(const json* left, Array(tree, path, "left_children", n));
   SLUICE_ASSIGN_OR_RETURN(const json* right, Array(tree, path, "right_children", n));
+  SLUICE_ASSIGN_OR_RETURN(const json* parents, Array(tree, path, "parents", n));
   SLUICE_ASSIGN_OR_RETURN(const json* features, Array(tree, path, "split_indices", n));
   const json* split_type = nullptr;  // absent in models older than 1.5: all numerical
   if (tree.contains("split_type")) {
     SLUICE_ASSIGN_OR_RETURN(split_type, Array(tree, path, "split_type", n));
   }
 
-  // Walk from the root: every reachable node is reached once (no cycles, no shared children),
-  // and every reachable split tests an existing feature. Unreachable nodes are deleted ones.
+  // Every node, deleted ones included: XGBoost reads them all, and indexes the nodes array
+  // with each non-root node's parent while loading.
   const std::string left_path = fmt::format("{}.left_children", path);
   const std::string right_path = fmt::format("{}.right_children", path);
-  std::vector<bool> seen(static_cast<size_t>(n), false);
-  std::vector<bool> categorical(static_cast<size_t>(n), false);
-  std::vector<int64_t> pending = {0};
-  seen[0] = true;
-  while (!pending.empty()) {
-    const auto node = static_cast<size_t>(pending.back());
-    pending.pop_back();
-    SLUICE_ASSIGN_OR_RETURN(int64_t l, IntElement(*left, node, left_path, -1, n - 1));
-    SLUICE_ASSIGN_OR_RETURN(int64_t r, IntElement(*right, node, right_path, -1, n - 1));
-    if ((l == -1) != (r == -1)) {
-      return Invalid(fmt::format("{}[{}]", left_path, node), "a node with only one child");
+  const std::string parents_path = fmt::format("{}.parents", path);
+  const auto size = static_cast<size_t>(n);
+  std::vector<int64_t> lefts(size);
+  std::vector<int64_t> rights(size);
+  std::vector<int64_t> parent_of(size, -1);
+  std::vector<bool> categorical(size, false);
+  for (size_t node = 0; node < size; ++node) {
+    SLUICE_ASSIGN_OR_RETURN(lefts[node], IntElement(*left, node, left_path, -1, n - 1));
+    SLUICE_ASSIGN_OR_RETURN(rights[node], IntElement(*right, node, right_path, -1, n - 1));
+    if (node > 0) {
+      SLUICE_ASSIGN_OR_RETURN(parent_of[node], IntElement(*parents, node, parents_path, 0, n - 1));
     }
-    if (l == -1) continue;  // a leaf
-    for (int64_t child : {l, r}) {
-      if (child == 0 || seen[static_cast<size_t>(child)]) {
-        return Invalid(fmt::format("{}[{}]", path, node),
-                       fmt::format("child {} is already in the tree", child));
-      }
-      seen[static_cast<size_t>(child)] = true;
-      pending.push_back(child);
-    }
-    if (num_feature == 0) {
-      return Invalid(fmt::format("{}.split_indices[{}]", path, node),
-                     "a split in a model without features");
-    }
-    SLUICE_RETURN_IF_ERROR(IntElement(*features, node, fmt::format("{}.split_indices", path), 0,
-                                      num_feature - 1));
     if (split_type != nullptr) {
       SLUICE_ASSIGN_OR_RETURN(
           int64_t type, IntElement(*split_type, node, fmt::format("{}.split_type", path), 0, 1));
       categorical[node] = type == 1;
     }
   }
-  return CheckCategories(tree, path, n, categorical);
+
+  // Walk from the root: every reachable node is reached once (no cycles, no shared children)
+  // from its recorded parent, and every reachable split tests an existing feature. Unreachable
+  // nodes are deleted (pruned) ones.
+  std::vector<bool> seen(size, false);
+  std::vector<bool> split_categorically(size, false);
+  std::vector<size_t> pending = {0};
+  seen[0] = true;
+  while (!pending.empty()) {
+    const size_t node = pending.back();
+    pending.pop_back();
+    if ((lefts[node] == -1) != (rights[node] == -1)) {
+      return Invalid(fmt::format("{}[{}]", left_path, node), "a node with only one child");
+    }
+    if (lefts[node] == -1) continue;  // a leaf
+    for (int64_t child : {lefts[node], rights[node]}) {
+      const auto c = static_cast<size_t>(child);
+      if (child == 0 || seen[c]) {
+        return Invalid(fmt::format("{}[{}]", path, node),
+                       fmt::format("child {} is already in the tree", child));
+      }
+      if (parent_of[c] != static_cast<int64_t>(node)) {
+        return Invalid(fmt::format("{}[{}]", parents_path, c),
+                       fmt::format("{} is not the node's parent {}", parent_of[c], node));
+      }
+      seen[c] = true;
+      pending.push_back(c);
+    }
+    if (num_feature == 0) {
+      return Invalid(fmt::format("{}.split_indices[{}]", path, node),
+                     "a split in a model without features");
+    }
+    SLUICE_RETURN_IF_ERROR(
+        IntElement(*features, node, fmt::format("{}.split_indices", path), 0, num_feature - 1));
+    split_categorically[node] = categorical[node];
+  }
+  return CheckCategories(tree, path, n, split_categorically);
 }
 
 Status CheckTrees(const json& gbtree, std::string_view path, int64_t num_feature, int64_t groups,
@@ -250,8 +278,8 @@ Status CheckTrees(const json& gbtree, std::string_view path, int64_t num_feature
     SLUICE_ASSIGN_OR_RETURN(const json* id, Member(tree, tree_path, "id"));
     if (!id->is_number_integer() || id->get<int64_t>() < 0 || id->get<int64_t>() >= *num_trees ||
         ids[id->get<size_t>()]) {
-      return Invalid(tree_path + ".id", fmt::format("{} is not a new tree id below {}",
-                                                    id->dump(), *num_trees));
+      return Invalid(tree_path + ".id",
+                     fmt::format("{} is not a new tree id below {}", Show(*id), *num_trees));
     }
     ids[id->get<size_t>()] = true;
     SLUICE_RETURN_IF_ERROR(IntElement(*info, i, info_path, 0, groups - 1));
@@ -306,37 +334,144 @@ Status CheckLearner(const json& model) {
     return Array(*linear, booster_path + ".model", "weights", (num_feature + 1) * groups).status();
   }
   return Invalid(booster_path + ".name",
-                 fmt::format("{} is not gbtree, dart or gblinear", name->dump()));
+                 fmt::format("{} is not gbtree, dart or gblinear", Show(*name)));
+}
+
+// XGBoost's JSON holds NaN, Infinity and -Infinity, which JSON lacks (a categorical split's
+// condition is NaN). Outside strings they become marker strings for nlohmann to read; Restore
+// turns the markers back into numbers.
+constexpr std::string_view kMarker = "\\u0000";  // a NUL: never in XGBoost's own strings
+
+std::string MarkNonFinite(std::span<const uint8_t> bytes) {
+  std::string_view text(reinterpret_cast<const char*>(bytes.data()), bytes.size());
+  std::string marked;
+  marked.reserve(text.size());
+  bool in_string = false;
+  for (size_t i = 0; i < text.size(); ++i) {
+    char c = text[i];
+    if (in_string) {
+      if (c == '\\' && i + 1 < text.size()) {
+        marked += c;
+        c = text[++i];
+      } else if (c == '"') {
+        in_string = false;
+      }
+    } else if (c == '"') {
+      in_string = true;
+    } else {
+      bool replaced = false;
+      for (std::string_view word : {"NaN", "Infinity", "-Infinity"}) {
+        if (text.substr(i).starts_with(word)) {
+          marked += fmt::format("\"{}{}\"", kMarker, word);
+          i += word.size() - 1;
+          replaced = true;
+          break;
+        }
+      }
+      if (replaced) continue;
+    }
+    marked += c;
+  }
+  return marked;
+}
+
+void RestoreNonFinite(json& value) {
+  if (value.is_structured()) {
+    for (json& element : value) RestoreNonFinite(element);
+  } else if (value.is_string()) {
+    const std::string& text = value.get_ref<const std::string&>();
+    if (text.size() < 2 || text[0] != '\0') return;
+    std::string_view word = std::string_view(text).substr(1);
+    if (word == "NaN") value = std::numeric_limits<double>::quiet_NaN();
+    if (word == "Infinity") value = std::numeric_limits<double>::infinity();
+    if (word == "-Infinity") value = -std::numeric_limits<double>::infinity();
+  }
+}
+
+// JSON as XGBoost reads it: non-finite numbers as NaN/Infinity, and every float with a '.' or an
+// exponent (XGBoost reads "3" as an integer and refuses it where it expects a float). Throws
+// nlohmann's type_error for a string that is not UTF-8.
+void WriteJson(const json& value, std::string* out) {
+  switch (value.type()) {
+    case json::value_t::object: {
+      *out += '{';
+      bool first = true;
+      for (const auto& [key, member] : value.items()) {
+        if (!first) *out += ',';
+        first = false;
+        *out += json(key).dump();
+        *out += ':';
+        WriteJson(member, out);
+      }
+      *out += '}';
+      return;
+    }
+    case json::value_t::array: {
+      *out += '[';
+      for (size_t i = 0; i < value.size(); ++i) {
+        if (i > 0) *out += ',';
+        WriteJson(value[i], out);
+      }
+      *out += ']';
+      return;
+    }
+    case json::value_t::number_float: {
+      double number = value.get<double>();
+      if (std::isnan(number)) {
+        *out += "NaN";
+      } else if (std::isinf(number)) {
+        *out += number > 0 ? "Infinity" : "-Infinity";
+      } else {
+        std::string text = fmt::format("{}", number);  // shortest text that reads back the same
+        if (text.find_first_of(".e") == std::string::npos) text += ".0";
+        *out += text;
+      }
+      return;
+    }
+    default:  // null, booleans, integers, strings (escaped by nlohmann)
+      *out += value.dump();
+      return;
+  }
 }
 
 }  // namespace
 
 Result<std::string> CheckModel(std::span<const uint8_t> bytes) {
-  const bool is_json = bytes.size() >= 2 && bytes[0] == '{' && bytes[1] == '"';
-  const auto format = is_json ? json::input_format_t::json : json::input_format_t::ubjson;
-  const std::string_view format_name = is_json ? "JSON" : "UBJ";
   if (bytes.empty() || bytes[0] != '{') {
     return InvalidArgument(
         "not an XGBoost JSON or UBJ model (it does not start with '{{'; XGBoost's old binary "
         "format is not accepted)");
   }
+  const bool is_json = bytes.size() >= 2 && bytes[1] == '"';
+  const std::string_view format_name = is_json ? "JSON" : "UBJ";
   json model;
   try {
     BoundsCheck bounds(bytes.size());
-    if (!json::sax_parse(bytes.begin(), bytes.end(), &bounds, format)) {
-      return InvalidArgument("XGBoost model: not valid {}: {}", format_name, bounds.error());
+    if (is_json) {
+      std::string text = MarkNonFinite(bytes);
+      if (!json::sax_parse(text, &bounds)) {
+        return InvalidArgument("XGBoost model: not valid JSON: {}", bounds.error());
+      }
+      model = json::parse(text);
+      RestoreNonFinite(model);
+    } else {
+      if (!json::sax_parse(bytes.begin(), bytes.end(), &bounds, json::input_format_t::ubjson)) {
+        return InvalidArgument("XGBoost model: not valid UBJ: {}", bounds.error());
+      }
+      model = json::from_ubjson(bytes.begin(), bytes.end());
     }
-    model = is_json ? json::parse(bytes.begin(), bytes.end())
-                    : json::from_ubjson(bytes.begin(), bytes.end());
   } catch (const std::exception& e) {
     return InvalidArgument("XGBoost model: not valid {}: {}", format_name, e.what());
   }
   SLUICE_RETURN_IF_ERROR(CheckLearner(model));
+  std::string text;
+  text.reserve(bytes.size());
   try {
-    return model.dump();
+    WriteJson(model, &text);
   } catch (const std::exception& e) {  // a UBJ string that is not UTF-8
     return InvalidArgument("XGBoost model: {}", e.what());
   }
+  return text;
 }
 
 }  // namespace sluice::xgb::internal

@@ -16,14 +16,15 @@
 namespace sluice::xgb::internal {
 
 // Parses `bytes` as JSON text when they start with '{"', else as UBJ, refusing nesting deeper
-// than 64, then checks the model's structure: the booster kind (gbtree, dart, gblinear), tree
-// counts against tree_info and tree ids, per-node array sizes against num_nodes, child indices
-// forming a tree from the root, split feature indices below num_feature, category lists inside
-// their arrays, linear weights against features x groups. Returns the model as JSON text: XGBoost
-// is given that, never the caller's bytes, so it parses exactly what was checked (and its UBJ
-// reader never sees untrusted input). Every number keeps its value, so predictions are
-// bit-identical. kInvalidArgument naming the first problem, e.g. "XGBoost model:
-// learner.gradient_booster.model.trees[2].left_children[5]: 9 is not a node (num_nodes 7)".
+// than 64 and more values than bytes, then checks the model's structure: the booster kind
+// (gbtree, dart, gblinear), tree counts against tree_info and tree ids, per-node array sizes
+// against num_nodes, child and parent indices forming a tree from the root, split feature
+// indices below num_feature, category lists inside their arrays, linear weights against
+// features x groups. Returns the model as JSON text: XGBoost is given that, never the caller's
+// bytes, so it parses exactly what was checked (and its UBJ reader never sees untrusted input).
+// Every number keeps its value (NaN and infinities, which XGBoost writes as bare words, too), so
+// predictions are bit-identical. kInvalidArgument naming the first problem, e.g. "XGBoost model:
+// learner.gradient_booster.model.trees[2].left_children[5]: 9 is outside [-1, 6]".
 Result<std::string> CheckModel(std::span<const uint8_t> bytes);
 
 }  // namespace sluice::xgb::internal
