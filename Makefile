@@ -11,7 +11,7 @@ WERROR ?= OFF
 # XGBoost's OpenMP threads must not spin-wait in tests that share 2 cores (src/cli/cli.cc).
 export OMP_WAIT_POLICY ?= passive
 
-.PHONY: deps configure build test test-sanitize quickstart bench format clean
+.PHONY: deps configure build test test-sanitize quickstart bench bench-train format clean
 
 deps:
 	@bash scripts/install-deps.sh
@@ -35,6 +35,12 @@ quickstart: build
 
 bench: build
 	@bash bench/run.sh $(abspath $(BUILD_DIR))
+
+# sluice train against pandas + xgboost + scikit-learn on 100k and 1M rows (~15 min; installs
+# the Python packages it compares with: scripts/install-bench-deps.sh).
+bench-train: build
+	@bash scripts/install-bench-deps.sh
+	@bash bench/train_bench.sh $(abspath $(BUILD_DIR))
 
 format:
 	@clang-format -i $$(git ls-files '*.h' '*.cc')
