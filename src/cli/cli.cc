@@ -24,6 +24,7 @@ constexpr CommandGroup kCommandGroups[] = {
     {AddRunsCommands},
     {AddModelsCommands},
     {AddTrainingCommands},
+    {AddPredictCommand},
     // clang-format on
 };
 

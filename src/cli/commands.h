@@ -22,5 +22,6 @@ void AddExperimentsCommands(CLI::App& app, CommandContext& context);
 void AddRunsCommands(CLI::App& app, CommandContext& context);
 void AddModelsCommands(CLI::App& app, CommandContext& context);
 void AddTrainingCommands(CLI::App& app, CommandContext& context);  // train, tune, evaluate
+void AddPredictCommand(CLI::App& app, CommandContext& context);
 
 }  // namespace sluice::cli
