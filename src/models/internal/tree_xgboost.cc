@@ -9,6 +9,8 @@
 #include <nlohmann/json.hpp>
 #include <system_error>
 
+#include "base/json_bounds.h"
+
 namespace sluice::models::internal {
 namespace {
 
@@ -16,54 +18,6 @@ using nlohmann::json;
 
 // XGBoost's models nest 6 deep; nlohmann's DOM parser recurses, so the nesting is bounded first.
 constexpr int kMaxNesting = 64;
-
-// A first pass over UBJ that builds nothing: it bounds nesting (so the recursive parser cannot
-// overflow the stack) and the number of values (a UBJ array of a zero-byte type could claim
-// billions of elements in a few bytes).
-class BoundsCheck final : public nlohmann::json_sax<json> {
- public:
-  explicit BoundsCheck(size_t max_values) : max_values_(max_values) {}
-
-  bool null() override { return Value(); }
-  bool boolean(bool) override { return Value(); }
-  bool number_integer(number_integer_t) override { return Value(); }
-  bool number_unsigned(number_unsigned_t) override { return Value(); }
-  bool number_float(number_float_t, const string_t&) override { return Value(); }
-  bool string(string_t&) override { return Value(); }
-  bool binary(binary_t&) override { return Value(); }
-  bool start_object(std::size_t) override { return Enter(); }
-  bool key(string_t&) override { return true; }
-  bool end_object() override { return Leave(); }
-  bool start_array(std::size_t) override { return Enter(); }
-  bool end_array() override { return Leave(); }
-  bool parse_error(std::size_t, const std::string&, const nlohmann::detail::exception& e) override {
-    error_ = e.what();
-    return false;
-  }
-
-  const std::string& error() const { return error_; }
-
- private:
-  bool Value() {
-    if (++values_ <= max_values_) return true;
-    error_ = "more values than bytes";
-    return false;
-  }
-  bool Enter() {
-    if (++depth_ <= kMaxNesting) return Value();
-    error_ = fmt::format("nested deeper than {}", kMaxNesting);
-    return false;
-  }
-  bool Leave() {
-    --depth_;
-    return true;
-  }
-
-  size_t max_values_;
-  size_t values_ = 0;
-  int depth_ = 0;
-  std::string error_;
-};
 
 // XGBoost writes NaN, Infinity and -Infinity as bare words, which JSON lacks (a categorical
 // split's condition is NaN; a diverged model's leaves may be infinite). Before parsing they become
@@ -426,7 +380,7 @@ Result<XgboostModel> ParseXgboostJson(std::string_view json_text) {
 Result<XgboostModel> ParseXgboostUbj(std::span<const uint8_t> ubj) {
   json root;
   try {
-    BoundsCheck bounds(ubj.size());
+    JsonBoundsCheck bounds(ubj.size(), kMaxNesting);
     if (!json::sax_parse(ubj.begin(), ubj.end(), &bounds, json::input_format_t::ubjson)) {
       return InvalidArgument("XGBoost model: not valid UBJ: {}", bounds.error());
     }

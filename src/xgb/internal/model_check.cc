@@ -10,6 +10,8 @@
 #include <system_error>
 #include <vector>
 
+#include "base/json_bounds.h"
+
 namespace sluice::xgb::internal {
 namespace {
 
@@ -20,54 +22,6 @@ constexpr int kMaxDepth = 64;
 // XGBoost stores categories as float feature values, exact only below 2^24; a huge category
 // would make it allocate a bit set that large for the node.
 constexpr int64_t kMaxCategory = int64_t{1} << 24;
-
-// A first pass that parses without building anything: it bounds nesting (so the recursive
-// parsers cannot overflow the stack) and the number of values (a UBJ array of a zero-byte type
-// could otherwise claim billions of elements from a few bytes).
-class BoundsCheck final : public nlohmann::json_sax<json> {
- public:
-  explicit BoundsCheck(size_t max_values) : max_values_(max_values) {}
-
-  bool null() override { return Value(); }
-  bool boolean(bool) override { return Value(); }
-  bool number_integer(number_integer_t) override { return Value(); }
-  bool number_unsigned(number_unsigned_t) override { return Value(); }
-  bool number_float(number_float_t, const string_t&) override { return Value(); }
-  bool string(string_t&) override { return Value(); }
-  bool binary(binary_t&) override { return Value(); }
-  bool start_object(std::size_t) override { return Enter(); }
-  bool key(string_t&) override { return true; }
-  bool end_object() override { return Leave(); }
-  bool start_array(std::size_t) override { return Enter(); }
-  bool end_array() override { return Leave(); }
-  bool parse_error(std::size_t, const std::string&, const nlohmann::detail::exception& e) override {
-    error_ = e.what();
-    return false;
-  }
-
-  const std::string& error() const { return error_; }
-
- private:
-  bool Value() {
-    if (++values_ <= max_values_) return true;
-    error_ = "more values than bytes";
-    return false;
-  }
-  bool Enter() {
-    if (++depth_ <= kMaxDepth) return Value();
-    error_ = fmt::format("nested deeper than {}", kMaxDepth);
-    return false;
-  }
-  bool Leave() {
-    --depth_;
-    return true;
-  }
-
-  size_t max_values_;
-  size_t values_ = 0;
-  int depth_ = 0;
-  std::string error_;
-};
 
 // A value quoted in an error message: a UBJ string need not be UTF-8, and dump() would throw.
 std::string Show(const json& value) {
@@ -446,7 +400,7 @@ Result<std::string> CheckModel(std::span<const uint8_t> bytes) {
   const std::string_view format_name = is_json ? "JSON" : "UBJ";
   json model;
   try {
-    BoundsCheck bounds(bytes.size());
+    JsonBoundsCheck bounds(bytes.size(), kMaxDepth);
     if (is_json) {
       std::string text = MarkNonFinite(bytes);
       if (!json::sax_parse(text, &bounds)) {
