@@ -708,29 +708,35 @@ Result<BatchResult> PredictFile(const models::Bundle& bundle, const models::Pred
     }
   });
 
-  for (;;) {
-    {
-      std::unique_lock lock(mutex);
-      changed.wait(lock, [&] { return in_flight < max_in_flight || !error.ok(); });
-      if (!error.ok()) break;
-    }
-    Result<std::optional<Chunk>> next = source->Next();
-    if (!next.ok() || !next->has_value()) {
+  // Reading; an exception (out of memory) must still let the writer finish, or join would hang.
+  try {
+    for (;;) {
+      {
+        std::unique_lock lock(mutex);
+        changed.wait(lock, [&] { return in_flight < max_in_flight || !error.ok(); });
+        if (!error.ok()) break;
+      }
+      Result<std::optional<Chunk>> next = source->Next();
+      if (!next.ok() || !next->has_value()) {
+        std::lock_guard lock(mutex);
+        if (!next.ok() && error.ok()) error = next.status();
+        break;
+      }
+      bytes_read = source->bytes_done();
+      auto chunk = std::make_shared<const Chunk>(std::move(**next));
+      result.rows_read += chunk->rows();
+      ++result.chunks;
+      std::future<Result<ChunkOutput>> scored =
+          pool.Submit([&job, chunk] { return ScoreChunkSafely(job, *chunk); });
       std::lock_guard lock(mutex);
-      if (!next.ok() && error.ok()) error = next.status();
-      break;
+      queue.push_back(std::move(scored));
+      ++in_flight;
+      result.peak_chunks_in_flight = std::max(result.peak_chunks_in_flight, in_flight);
+      changed.notify_all();
     }
-    bytes_read = source->bytes_done();
-    auto chunk = std::make_shared<const Chunk>(std::move(**next));
-    result.rows_read += chunk->rows();
-    ++result.chunks;
-    std::future<Result<ChunkOutput>> scored =
-        pool.Submit([&job, chunk] { return ScoreChunkSafely(job, *chunk); });
+  } catch (const std::exception& e) {
     std::lock_guard lock(mutex);
-    queue.push_back(std::move(scored));
-    ++in_flight;
-    result.peak_chunks_in_flight = std::max(result.peak_chunks_in_flight, in_flight);
-    changed.notify_all();
+    if (error.ok()) error = Internal("{}: reading: {}", options.input.string(), e.what());
   }
   {
     std::lock_guard lock(mutex);

@@ -45,8 +45,8 @@ struct StreamStats {
 // form (with its 1-based line number, and its id when one could be read) and the stream goes on.
 // Blank lines are skipped (and counted in line numbers); CRLF endings are accepted. `out` is
 // flushed after each batch.
-// Returns OK at the end of `in`; kInternal when reading `in` or writing `out` fails. `stats`,
-// when given, is filled in as the stream goes.
+// Returns OK at the end of `in`; kInvalidArgument for a threshold outside [0, 1]; kInternal when
+// reading `in` or writing `out` fails. `stats`, when given, is filled in as the stream goes.
 Status PredictStream(const models::Bundle& bundle, const models::Predictor& predictor,
                      std::istream& in, std::ostream& out, const StreamOptions& options = {},
                      StreamStats* stats = nullptr);
