@@ -15,6 +15,22 @@ constexpr std::string_view kReferenceProfileFile = "reference_profile.json";
 
 }  // namespace
 
+std::string_view MlflowTypeName(table::Type type) {
+  switch (type) {
+    case table::Type::kFloat64:
+      return "double";
+    case table::Type::kInt64:
+      return "long";
+    case table::Type::kString:
+      return "string";
+    case table::Type::kBool:
+      return "boolean";
+    case table::Type::kTimestamp:
+      return "datetime";
+  }
+  return "string";
+}
+
 std::string_view AlgorithmName(Algorithm algorithm) {
   switch (algorithm) {
     case Algorithm::kXgboost:

@@ -24,6 +24,9 @@ namespace sluice::models {
 inline constexpr int kBundleFormatVersion = 1;
 inline constexpr std::string_view kBundleIndexFile = "sluice.json";
 
+// MLflow's name for a column type in signatures and dataset schemas (mlflow.types.DataType).
+std::string_view MlflowTypeName(table::Type type);
+
 enum class Algorithm { kXgboost, kLinear };
 std::string_view AlgorithmName(Algorithm algorithm);  // "xgboost", "linear"
 Result<Algorithm> ParseAlgorithm(std::string_view name);

@@ -18,23 +18,6 @@ std::string LibraryVersion(const Bundle& bundle, const std::string& name) {
   return it == bundle.libraries.end() ? "" : it->second;
 }
 
-// MLflow's column types (mlflow.types.DataType).
-std::string_view MlflowType(table::Type type) {
-  switch (type) {
-    case table::Type::kFloat64:
-      return "double";
-    case table::Type::kInt64:
-      return "long";
-    case table::Type::kString:
-      return "string";
-    case table::Type::kBool:
-      return "boolean";
-    case table::Type::kTimestamp:
-      return "datetime";
-  }
-  return "string";
-}
-
 bool AllNumeric(const Bundle& bundle) {
   for (const InputColumn& input : bundle.encoder.inputs()) {
     if (input.encoding != Encoding::kNumeric || input.type == table::Type::kTimestamp) return false;
@@ -49,7 +32,7 @@ std::string SignatureInputs(const Bundle& bundle) {
   if (AllNumeric(bundle)) {
     for (const InputColumn& input : bundle.encoder.inputs()) {
       inputs.push_back(
-          {{"type", MlflowType(input.type)}, {"name", input.name}, {"required", true}});
+          {{"type", MlflowTypeName(input.type)}, {"name", input.name}, {"required", true}});
     }
   } else {
     for (const std::string& feature : bundle.encoder.feature_names()) {

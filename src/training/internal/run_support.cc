@@ -5,6 +5,7 @@
 #include <nlohmann/json.hpp>
 
 #include "base/sha256.h"
+#include "models/bundle.h"
 
 namespace sluice::training::internal {
 namespace {
@@ -16,26 +17,9 @@ namespace fs = std::filesystem;
 std::string DatasetSchema(const table::Table& data) {
   Json specs = Json::array();
   for (const table::Column& column : data.columns()) {
-    std::string_view type = "string";
-    switch (column.type()) {
-      case table::Type::kFloat64:
-        type = "double";
-        break;
-      case table::Type::kInt64:
-        type = "long";
-        break;
-      case table::Type::kBool:
-        type = "boolean";
-        break;
-      case table::Type::kTimestamp:
-        type = "datetime";
-        break;
-      case table::Type::kString:
-        type = "string";
-        break;
-    }
-    specs.push_back(
-        {{"type", type}, {"name", column.name()}, {"required", column.null_count() == 0}});
+    specs.push_back({{"type", models::MlflowTypeName(column.type())},
+                     {"name", column.name()},
+                     {"required", column.null_count() == 0}});
   }
   return Json{{"mlflow_colspec", std::move(specs)}}.dump();
 }
