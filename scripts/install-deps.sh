@@ -16,10 +16,12 @@ packages=(
   libfmt-dev              # formatting (GCC 12 has no <format>)
   libcurl4-openssl-dev    # HTTP client: tests, benchmarks, later S3
   libxgboost-dev          # gradient-boosted trees (the xgb adapter)
+  libhiredis-dev          # Redis client: the Redis Streams consumer
   # tests and benchmarks
   libgtest-dev libgmock-dev libbenchmark-dev
   python3 python3-requests  # the MLflow-wire client in tests/e2e
   wrk                       # HTTP load for bench/
+  redis-server redis-tools  # a real Redis for the Streams consumer's tests
   curl
 )
 

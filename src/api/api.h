@@ -1,4 +1,5 @@
-// The REST API: inference (Open Inference Protocol v2, MLflow scoring), MLflow's tracking API (/api/2.0/mlflow/...), its proxied artifact API
+// The REST API: inference (Open Inference Protocol v2, MLflow scoring), MLflow's tracking API
+// (/api/2.0/mlflow/...), its proxied artifact API
 // (/api/2.0/mlflow-artifacts/...), /health and /version, mounted on one router. Handlers parse,
 // call the domain, and format; no logic lives here. docs/http-api.md lists every endpoint.
 #pragma once
@@ -8,6 +9,7 @@
 #include "http/router.h"
 #include "registry/registry_store.h"
 #include "serving/model_host.h"
+#include "serving/prediction_log.h"
 #include "tracking/artifacts.h"
 #include "tracking/tracking_store.h"
 
@@ -20,7 +22,8 @@ struct Services {
   tracking::TrackingStore& tracking;
   tracking::ArtifactStore& artifacts;
   registry::RegistryStore& registry;
-  serving::ModelHost* models = nullptr;  // when set, inference is served too
+  serving::ModelHost* models = nullptr;              // when set, inference is served too
+  serving::PredictionLog* prediction_log = nullptr;  // when set, answered requests are sampled
 };
 
 // The services must outlive the router and every server using it.
@@ -32,11 +35,15 @@ void MountRegistry(http::Router& router, const Services& services);
 
 // Inference: the Open Inference Protocol v2 (/v2/health/live|ready, /v2/models/{name}[/versions/
 // {v}][/ready|/infer]) and MLflow's scoring protocol (/invocations, /models/{name}/invocations,
-// /ping). `host` must outlive the router.
-void MountServing(http::Router& router, const serving::ModelHost& host);
+// /ping), and /metrics. Every inference answer carries X-Request-Id (the caller's, or a new one);
+// answered requests go to `log` when it is set and samples them. `host` and `log` must outlive
+// the router.
+void MountServing(http::Router& router, const serving::ModelHost& host,
+                  serving::PredictionLog* log = nullptr);
 
 // Inference alone (sluice serve): MountServing plus /health and /version.
-std::shared_ptr<const http::Router> BuildServingRouter(const serving::ModelHost& host);
+std::shared_ptr<const http::Router> BuildServingRouter(const serving::ModelHost& host,
+                                                       serving::PredictionLog* log = nullptr);
 
 // Everything above plus /health, /version and MLflow-shaped server errors.
 std::shared_ptr<const http::Router> BuildRouter(const Services& services);

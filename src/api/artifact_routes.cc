@@ -162,7 +162,9 @@ std::shared_ptr<const http::Router> BuildRouter(const Services& services) {
   MountTracking(*router, services);
   MountArtifacts(*router, services);
   MountRegistry(*router, services);
-  if (services.models != nullptr) MountServing(*router, *services.models);
+  if (services.models != nullptr) {
+    MountServing(*router, *services.models, services.prediction_log);
+  }
   router->Add(Method::kGet, "/health",
               [](const http::Request&) { return http::Response::Text(200, "OK"); });
   router->Add(Method::kGet, "/version", [](const http::Request&) {
@@ -173,12 +175,13 @@ std::shared_ptr<const http::Router> BuildRouter(const Services& services) {
   return router;
 }
 
-std::shared_ptr<const http::Router> BuildServingRouter(const serving::ModelHost& host) {
+std::shared_ptr<const http::Router> BuildServingRouter(const serving::ModelHost& host,
+                                                       serving::PredictionLog* log) {
   auto router = std::make_shared<http::Router>();
   router->SetErrorResponder([](int status, std::string_view message) {
     return http::Response::Json(status, Json{{"error", message}}.dump());
   });
-  MountServing(*router, host);
+  MountServing(*router, host, log);
   router->AddNonBlocking(Method::kGet, "/health",
                          [](const http::Request&) { return http::Response::Text(200, "OK"); });
   router->AddNonBlocking(Method::kGet, "/version", [](const http::Request&) {

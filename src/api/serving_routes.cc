@@ -8,6 +8,7 @@
 
 #include "api/api.h"
 #include "serving/inputs.h"
+#include "serving/prediction_log.h"
 
 namespace sluice::api {
 namespace {
@@ -99,6 +100,11 @@ Result<std::shared_ptr<const ServedModel>> FindModel(const serving::ModelHost& h
   return model;
 }
 
+http::Response WithRequestId(http::Response response, const std::string& request_id) {
+  response.headers.emplace_back("X-Request-Id", request_id);
+  return response;
+}
+
 // Counts the answer on the model's endpoint for /metrics.
 http::Response Counted(const ServedModel& model, Clock::time_point start, size_t rows,
                        http::Response response) {
@@ -108,6 +114,33 @@ http::Response Counted(const ServedModel& model, Clock::time_point start, size_t
   return response;
 }
 
+// The caller's X-Request-Id when it is a sane token (so ids can be traced across services), else
+// a new one.
+std::string RequestId(const http::Request& request) {
+  std::string_view given = request.Header("X-Request-Id");
+  bool sane = !given.empty() && given.size() <= 128;
+  for (char c : given) sane = sane && c > ' ' && c < 127 && c != '"' && c != '\\';
+  return sane ? std::string(given) : serving::PredictionLog::NewRequestId();
+}
+
+// Hands the answered request to the prediction log when it is sampled; the table and scores
+// are no longer needed by the request, so they move.
+void LogPrediction(serving::PredictionLog* log, const ServedModel& model, std::string request_id,
+                   Clock::time_point start, table::Table inputs, std::vector<double> scores) {
+  if (log == nullptr || !log->Sample()) return;
+  serving::LoggedPrediction entry;
+  entry.endpoint = model.name;
+  entry.model_version = model.version;
+  entry.request_id = std::move(request_id);
+  entry.latency_micros =
+      std::chrono::duration_cast<std::chrono::microseconds>(Clock::now() - start).count();
+  entry.inputs = std::move(inputs);
+  entry.outputs = std::move(scores);
+  entry.num_outputs = model.predictor->num_outputs();
+  entry.float32 = IsFloat32(model);
+  log->Append(std::move(entry));
+}
+
 http::Response MlflowError(int status, std::string_view message) {
   return http::Response::Json(
       status, Json{{"error_code", status == 404 ? "RESOURCE_DOES_NOT_EXIST" : "BAD_REQUEST"},
@@ -115,10 +148,12 @@ http::Response MlflowError(int status, std::string_view message) {
                   .dump());
 }
 
-http::Response Infer(const serving::ModelHost& host, const http::Request& request) {
+http::Response Infer(const serving::ModelHost& host, serving::PredictionLog* log,
+                     const http::Request& request) {
   const Clock::time_point start = Clock::now();
+  std::string request_id = RequestId(request);
   Result<std::shared_ptr<const ServedModel>> found = FindModel(host, request);
-  if (!found.ok()) return OipError(404, found.status().message());
+  if (!found.ok()) return WithRequestId(OipError(404, found.status().message()), request_id);
   const ServedModel& model = **found;
   size_t rows = 0;
   http::Response response = [&]() -> http::Response {
@@ -139,32 +174,36 @@ http::Response Infer(const serving::ModelHost& host, const http::Request& reques
                        {"shape", OipShape(data->num_rows(), model.predictor->num_outputs())},
                        {"datatype", float32 ? "FP32" : "FP64"},
                        {"data", std::move(values)}}})}};
-    if (body.contains("id")) out["id"] = body["id"];
+    out["id"] = body.contains("id") ? body["id"] : Json(request_id);
     http::Response ok = http::Response::Json(200, out.dump());
     ok.headers.emplace_back("X-Model-Version", model.version);
     rows = data->num_rows();
+    LogPrediction(log, model, request_id, start, std::move(*data), std::move(*scores));
     return ok;
   }();
-  return Counted(model, start, rows, std::move(response));
+  return Counted(model, start, rows, WithRequestId(std::move(response), request_id));
 }
 
-http::Response Invocations(const serving::ModelHost& host, std::string_view name,
-                           const http::Request& request) {
+http::Response Invocations(const serving::ModelHost& host, serving::PredictionLog* log,
+                           std::string_view name, const http::Request& request) {
   const Clock::time_point start = Clock::now();
+  std::string request_id = RequestId(request);
   std::shared_ptr<const ServedModel> model;
   if (name.empty()) {
     std::vector<serving::EndpointStatus> endpoints = host.Endpoints();
     if (endpoints.size() != 1) {
-      return MlflowError(404, fmt::format("{} models are served; POST to "
-                                          "/models/<name>/invocations",
-                                          endpoints.size()));
+      return WithRequestId(MlflowError(404, fmt::format("{} models are served; POST to "
+                                                        "/models/<name>/invocations",
+                                                        endpoints.size())),
+                           request_id);
     }
     model = endpoints[0].model;
   } else {
     model = host.Get(name);
   }
   if (model == nullptr) {
-    return MlflowError(404, fmt::format("model '{}' is not served here", name));
+    return WithRequestId(MlflowError(404, fmt::format("model '{}' is not served here", name)),
+                         request_id);
   }
   size_t rows = 0;
   http::Response response = [&]() -> http::Response {
@@ -189,9 +228,10 @@ http::Response Invocations(const serving::ModelHost& host, std::string_view name
     http::Response ok = http::Response::Json(200, Json{{"predictions", predictions}}.dump());
     ok.headers.emplace_back("X-Model-Version", model->version);
     rows = data->num_rows();
+    LogPrediction(log, *model, request_id, start, std::move(*data), std::move(*scores));
     return ok;
   }();
-  return Counted(*model, start, rows, std::move(response));
+  return Counted(*model, start, rows, WithRequestId(std::move(response), request_id));
 }
 
 std::string Label(std::string_view value) {
@@ -204,7 +244,7 @@ std::string Label(std::string_view value) {
 }
 
 // Prometheus text format 0.0.4.
-std::string Metrics(const serving::ModelHost& host) {
+std::string Metrics(const serving::ModelHost& host, const serving::PredictionLog* log) {
   std::string out =
       "# HELP sluice_inference_requests_total Inference requests answered, by model and outcome.\n"
       "# TYPE sluice_inference_requests_total counter\n";
@@ -264,12 +304,28 @@ std::string Metrics(const serving::ModelHost& host) {
     out += fmt::format("sluice_model_load_failing{{model=\"{}\"}} {}\n", Label(e.name),
                        e.last_error.empty() ? 0 : 1);
   }
+  if (log != nullptr) {
+    serving::PredictionLogCounters c = log->Counters();
+    out += fmt::format(
+        "# HELP sluice_prediction_log_rows_total Sampled rows of answered requests, by outcome: "
+        "written to the log, or dropped (queue full or write failed).\n"
+        "# TYPE sluice_prediction_log_rows_total counter\n"
+        "sluice_prediction_log_rows_total{{outcome=\"written\"}} {}\n"
+        "sluice_prediction_log_rows_total{{outcome=\"dropped\"}} {}\n"
+        "# HELP sluice_prediction_log_queued_rows Rows waiting to be written.\n"
+        "# TYPE sluice_prediction_log_queued_rows gauge\n"
+        "sluice_prediction_log_queued_rows {}\n"
+        "# HELP sluice_prediction_log_write_errors_total Log writes that failed.\n"
+        "# TYPE sluice_prediction_log_write_errors_total counter\n"
+        "sluice_prediction_log_write_errors_total {}\n",
+        c.logged_rows, c.dropped_rows, c.queued_rows, c.write_errors);
+  }
   return out;
 }
 
 }  // namespace
 
-void MountServing(http::Router& r, const serving::ModelHost& host) {
+void MountServing(http::Router& r, const serving::ModelHost& host, serving::PredictionLog* log) {
   const serving::ModelHost* h = &host;
   r.AddNonBlocking(Method::kGet, "/v2", [](const http::Request&) {
     return http::Response::Json(
@@ -302,15 +358,17 @@ void MountServing(http::Router& r, const serving::ModelHost& host) {
           200, Json{{"name", request.PathParam("name")}, {"ready", true}}.dump());
     });
     r.AddNonBlocking(Method::kPost, prefix + "/infer",
-                     [h](const http::Request& request) { return Infer(*h, request); });
+                     [h, log](const http::Request& request) { return Infer(*h, log, request); });
   }
-  r.AddNonBlocking(Method::kPost, "/invocations",
-                   [h](const http::Request& request) { return Invocations(*h, "", request); });
-  r.AddNonBlocking(Method::kPost, "/models/{name}/invocations", [h](const http::Request& request) {
-    return Invocations(*h, request.PathParam("name"), request);
+  r.AddNonBlocking(Method::kPost, "/invocations", [h, log](const http::Request& request) {
+    return Invocations(*h, log, "", request);
   });
-  r.AddNonBlocking(Method::kGet, "/metrics", [h](const http::Request&) {
-    return http::Response::Text(200, Metrics(*h), "text/plain; version=0.0.4; charset=utf-8");
+  r.AddNonBlocking(Method::kPost, "/models/{name}/invocations",
+                   [h, log](const http::Request& request) {
+                     return Invocations(*h, log, request.PathParam("name"), request);
+                   });
+  r.AddNonBlocking(Method::kGet, "/metrics", [h, log](const http::Request&) {
+    return http::Response::Text(200, Metrics(*h, log), "text/plain; version=0.0.4; charset=utf-8");
   });
   r.AddNonBlocking(Method::kGet, "/ping", [h](const http::Request&) {
     bool ready = !h->Endpoints().empty();

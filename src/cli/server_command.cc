@@ -5,6 +5,7 @@
 #include <iostream>
 
 #include "api/api.h"
+#include "base/log.h"
 #include "cli/commands.h"
 #include "cli/session.h"
 #include "http/server.h"
@@ -22,7 +23,26 @@ struct ServerFlags {
   int64_t max_body_mb = 64;
   std::vector<std::string> models;  // "URI" or "NAME=URI"
   bool inference_only = false;      // sluice serve
+  double log_sample = 0;            // fraction of inference requests logged; 0: no log
+  std::string log_dir;              // default: .sluice/predictions
+  size_t log_queue_rows = 100'000;
 };
+
+void AddPredictionLogFlags(CLI::App& cmd, ServerFlags& flags) {
+  cmd.add_option("--log-predictions", flags.log_sample,
+                 "Log this fraction of inference requests (0 to 1: inputs, outputs, model "
+                 "version, latency, request id) as JSON Lines for monitoring, one file per model "
+                 "and UTC day; 0 logs nothing. Logging never slows a request: when the queue is "
+                 "full, requests are dropped from the log and counted in /metrics")
+      ->check(CLI::Range(0.0, 1.0))
+      ->capture_default_str();
+  cmd.add_option("--log-dir", flags.log_dir,
+                 "Folder for the prediction log (default: .sluice/predictions in the workspace)");
+  cmd.add_option("--log-queue-rows", flags.log_queue_rows,
+                 "Rows the prediction log holds in memory before it drops requests")
+      ->check(CLI::Range(size_t{1}, size_t{1} << 30))
+      ->capture_default_str();
+}
 
 // "churn=models:/churn@production" -> (churn, models:/churn@production); a bare models:/ URI is
 // served under its model's name, a runs:/ URI as "model".
@@ -69,10 +89,21 @@ Status RunServer(const ServerFlags& flags, const GlobalOptions& global) {
     }
     host->StartFollowing();
   }
-  api::Services services{*session.tracking, *session.artifacts, *session.registry, host.get()};
+  std::unique_ptr<serving::PredictionLog> log;
+  if (flags.log_sample > 0 && host != nullptr) {
+    serving::PredictionLogOptions log_options;
+    log_options.directory = flags.log_dir.empty()
+                                ? session.workspace->root() / ".sluice" / "predictions"
+                                : std::filesystem::path(flags.log_dir);
+    log_options.sample_rate = flags.log_sample;
+    log_options.max_queued_rows = flags.log_queue_rows;
+    SLUICE_ASSIGN_OR_RETURN(log, serving::PredictionLog::Open(std::move(log_options)));
+  }
+  api::Services services{*session.tracking, *session.artifacts, *session.registry, host.get(),
+                         log.get()};
   SLUICE_ASSIGN_OR_RETURN(
       auto server,
-      http::Server::Start(options, flags.inference_only ? api::BuildServingRouter(*host)
+      http::Server::Start(options, flags.inference_only ? api::BuildServingRouter(*host, log.get())
                                                         : api::BuildRouter(services)));
   std::string url = fmt::format("http://{}:{}", options.host, server->port());
   nlohmann::json served = nlohmann::json::array();
@@ -88,7 +119,8 @@ Status RunServer(const ServerFlags& flags, const GlobalOptions& global) {
                {"host", options.host},
                {"port", server->port()},
                {"workspace", session.workspace->root().string()},
-               {"models", served}},
+               {"models", served},
+               {"prediction_log", log ? log->directory().string() : ""}},
               /*one_line=*/true);
   } else if (flags.inference_only) {
     std::cout << "Serving on " << url << "\n";
@@ -108,6 +140,10 @@ Status RunServer(const ServerFlags& flags, const GlobalOptions& global) {
   int signal = 0;
   sigwait(&stop_signals, &signal);
   server->Stop();
+  if (log != nullptr) {
+    Status flushed = log->Flush();
+    if (!flushed.ok()) SLUICE_LOG_WARN("prediction log: {}", flushed.message());
+  }
   if (!global.json) std::cout << "Stopped.\n";
   return Status();
 }
@@ -141,6 +177,7 @@ void AddServerCommand(CLI::App& app, CommandContext& context) {
   cmd->add_option("--model", flags->models,
                   "Also serve inference for a model: NAME=URI or URI (models:/churn@production "
                   "follows the alias); repeatable");
+  AddPredictionLogFlags(*cmd, *flags);
   AddCommonFlags(*cmd, context);
   cmd->callback([&context, flags] {
     Status status = RunServer(*flags, context.global);
@@ -171,6 +208,7 @@ void AddServeCommand(CLI::App& app, CommandContext& context) {
   cmd->add_option("--max-body-mb", flags->max_body_mb,
                   "Largest request body in MiB; larger ones get 413")
       ->capture_default_str();
+  AddPredictionLogFlags(*cmd, *flags);
   AddCommonFlags(*cmd, context);
   cmd->callback([&context, flags] {
     Status status = RunServer(*flags, context.global);

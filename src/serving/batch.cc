@@ -30,28 +30,19 @@
 #include "base/random.h"
 #include "base/thread_pool.h"
 #include "serving/inputs.h"
+#include "serving/internal/json_text.h"
 
 namespace sluice::serving {
 namespace {
 
 using Json = nlohmann::json;
-
-// ---- prediction fields ---------------------------------------------------------------------
-
-void AppendJsonString(std::string& out, std::string_view text) {
-  // Invalid UTF-8 (possible in CSV input) becomes U+FFFD instead of an exception.
-  out += Json(text).dump(-1, ' ', false, Json::error_handler_t::replace);
-}
-
-void AppendJsonNumber(std::string& out, double value) {
-  if (std::isfinite(value)) {
-    fmt::format_to(std::back_inserter(out), "{}", value);
-  } else {
-    out += "null";
-  }
-}
+using internal::AppendJsonNumber;
+using internal::AppendJsonString;
+using internal::AppendJsonValue;
 
 }  // namespace
+
+// ---- prediction fields ---------------------------------------------------------------------
 
 PredictionFields::PredictionFields(const models::Target& target, double threshold)
     : task_(target.task), classes_(target.classes), threshold_(threshold) {
@@ -504,30 +495,6 @@ Result<ChunkOutput> FormatCsv(const Job& job, const table::Table& kept,
   }
   result.skip = job.csv_header.size();
   return result;
-}
-
-void AppendJsonValue(std::string& out, const table::Column& column, size_t row) {
-  if (column.IsNull(row)) {
-    out += "null";
-    return;
-  }
-  switch (column.type()) {
-    case table::Type::kFloat64:
-      AppendJsonNumber(out, column.float64s()[row]);
-      return;
-    case table::Type::kInt64:
-      fmt::format_to(std::back_inserter(out), "{}", column.int64s()[row]);
-      return;
-    case table::Type::kBool:
-      out += column.bools()[row] != 0 ? "true" : "false";
-      return;
-    case table::Type::kString:
-      AppendJsonString(out, column.strings()[row]);
-      return;
-    case table::Type::kTimestamp:
-      AppendJsonString(out, table::FormatTimestamp(column.int64s()[row]));
-      return;
-  }
 }
 
 ChunkOutput FormatJsonl(const Job& job, const Chunk& chunk, std::span<const double> scores,

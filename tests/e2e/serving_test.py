@@ -72,7 +72,8 @@ class ServingTest(unittest.TestCase):
         sluice(cls.ws.path, "models", "alias", "churn", "production", "1")
         cls.server = Server(SLUICE, cls.ws.path, extra_args=[
             "--model", "churn=models:/churn@production",
-            "--model", "v1=models:/churn/1", "--model", "v2=models:/churn/2"])
+            "--model", "v1=models:/churn/1", "--model", "v2=models:/churn/2",
+            "--log-predictions", "1"])
         cls.url = cls.server.url
         cls.http = requests.Session()
 
@@ -137,6 +138,45 @@ class ServingTest(unittest.TestCase):
         self.assertEqual(resp.status_code, 200, resp.text)
         self.assertEqual(resp.json()["predictions"], expected)
         self.assertEqual(self.http.get(f"{self.url}/ping").status_code, 200)
+
+    def test_answers_carry_request_ids_and_are_logged_for_monitoring(self):
+        columns = batch(3, 9)
+        mine = self.infer("v2", oip_body(columns, "body-id"))
+        self.assertEqual(mine.status_code, 200, mine.text)
+        generated = mine.headers["X-Request-Id"]
+        self.assertRegex(generated, r"^[0-9a-f]{32}$")
+        self.assertEqual(mine.json()["id"], "body-id")
+        traced = self.http.post(f"{self.url}/models/v2/invocations",
+                                json={"inputs": columns}, headers={"X-Request-Id": "trace-42"})
+        self.assertEqual(traced.headers["X-Request-Id"], "trace-42")
+        no_id = dict(oip_body(columns))
+        del no_id["id"]
+        unnamed = self.infer("v2", no_id)
+        self.assertEqual(unnamed.json()["id"], unnamed.headers["X-Request-Id"])
+        expected = mine.json()["outputs"][0]["data"]
+
+        day = time.strftime("%Y-%m-%d", time.gmtime())
+        log_file = os.path.join(self.ws.path, ".sluice", "predictions", "v2", f"{day}.jsonl")
+        lines = []
+        for _ in range(100):  # the log is written every 500 ms
+            if os.path.exists(log_file):
+                with open(log_file) as f:
+                    lines = [json.loads(l) for l in f]
+                if {l["_request_id"] for l in lines} >= {generated, "trace-42"}:
+                    break
+            time.sleep(0.1)
+        for request_id in (generated, "trace-42"):
+            rows = [l for l in lines if l["_request_id"] == request_id]
+            self.assertEqual(len(rows), 3, f"{request_id} in {log_file}")
+            self.assertEqual([r["tenure"] for r in rows], columns["tenure"])
+            self.assertEqual([r["plan"] for r in rows], columns["plan"])
+            self.assertEqual([r["_prediction"] for r in rows], expected)
+            self.assertTrue(all(r["_model_version"] == "2" and r["_latency_us"] >= 0 for r in rows))
+        metrics = self.http.get(f"{self.url}/metrics").text
+        written = [l for l in metrics.splitlines()
+                   if l.startswith('sluice_prediction_log_rows_total{outcome="written"}')]
+        self.assertEqual(len(written), 1, metrics)
+        self.assertGreaterEqual(float(written[0].split()[-1]), 6)
 
     def test_bad_requests_are_clear_and_change_nothing(self):
         cases = [
