@@ -11,7 +11,7 @@ WERROR ?= OFF
 # XGBoost's OpenMP threads must not spin-wait in tests that share 2 cores (src/cli/cli.cc).
 export OMP_WAIT_POLICY ?= passive
 
-.PHONY: deps configure build test test-sanitize quickstart bench bench-train format clean
+.PHONY: deps configure build test test-sanitize quickstart bench bench-train bench-serve format clean
 
 deps:
 	@bash scripts/install-deps.sh
@@ -41,6 +41,12 @@ bench: build
 bench-train: build
 	@bash scripts/install-bench-deps.sh
 	@bash bench/train_bench.sh $(abspath $(BUILD_DIR))
+
+# sluice serve against FastAPI + uvicorn + xgboost over REST, wrk load (~3 min; installs the
+# Python packages it compares with).
+bench-serve: build
+	@bash scripts/install-bench-deps.sh
+	@bash bench/serve_bench.sh --log $(abspath $(BUILD_DIR))
 
 format:
 	@clang-format -i $$(git ls-files '*.h' '*.cc')

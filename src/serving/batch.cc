@@ -236,7 +236,7 @@ class CsvSource final : public ChunkSource {
   static Result<std::unique_ptr<CsvSource>> Open(const std::filesystem::path& path, char delimiter,
                                                  const models::Bundle& bundle,
                                                  const PredictionFields& fields, bool keep_columns,
-                                                 size_t rows_per_chunk, uint64_t total_bytes) {
+                                                 size_t rows_per_chunk) {
     table::CsvOptions options;
     options.delimiter = delimiter;
     // Read once for the header, then again with every column's type fixed: model inputs as the
@@ -272,62 +272,26 @@ class CsvSource final : public ChunkSource {
     }
     SLUICE_ASSIGN_OR_RETURN(table::CsvChunkReader reader,
                             table::CsvChunkReader::Open(path, options, rows_per_chunk));
-    auto source = std::unique_ptr<CsvSource>(new CsvSource(std::move(reader), total_bytes));
-    source->EstimateRowBytes(path);
-    return source;
+    return std::unique_ptr<CsvSource>(new CsvSource(std::move(reader)));
   }
 
   const std::vector<std::string>& column_names() const { return reader_.column_names(); }
 
   Result<std::optional<Chunk>> Next() override {
     SLUICE_ASSIGN_OR_RETURN(std::optional<table::Table> table, reader_.Next());
-    if (!table) {
-      done_ = true;
-      return std::optional<Chunk>();
-    }
+    if (!table) return std::optional<Chunk>();
     Chunk chunk{.first_row = rows_, .table = std::move(*table)};
     rows_ += chunk.table.num_rows();
     return std::optional<Chunk>(std::move(chunk));
   }
 
-  uint64_t bytes_done() const override {
-    if (done_) return total_bytes_;
-    const double estimate = header_bytes_ + row_bytes_ * static_cast<double>(rows_);
-    return std::min(static_cast<uint64_t>(estimate), total_bytes_);
-  }
+  uint64_t bytes_done() const override { return reader_.bytes_consumed(); }
 
  private:
-  CsvSource(table::CsvChunkReader reader, uint64_t total_bytes)
-      : reader_(std::move(reader)), total_bytes_(total_bytes) {}
-
-  // Rows per byte from the file's first MiB: its first line is the header, its other line
-  // breaks end rows (quoted line breaks are rare enough for a progress bar).
-  void EstimateRowBytes(const std::filesystem::path& path) {
-    constexpr size_t kSample = size_t{1} << 20;
-    std::ifstream in(path, std::ios::binary);
-    std::string sample(kSample, '\0');
-    in.read(sample.data(), static_cast<std::streamsize>(kSample));
-    sample.resize(static_cast<size_t>(in.gcount()));
-    const size_t header_end = sample.find('\n');
-    if (header_end == std::string::npos) {
-      header_bytes_ = static_cast<double>(sample.size());
-      row_bytes_ = static_cast<double>(total_bytes_);
-      return;
-    }
-    header_bytes_ = static_cast<double>(header_end + 1);
-    const auto rows = std::count(sample.begin() + static_cast<std::ptrdiff_t>(header_end) + 1,
-                                 sample.end(), '\n');
-    row_bytes_ =
-        rows > 0 ? static_cast<double>(sample.size() - header_end - 1) / static_cast<double>(rows)
-                 : static_cast<double>(total_bytes_);
-  }
+  explicit CsvSource(table::CsvChunkReader reader) : reader_(std::move(reader)) {}
 
   table::CsvChunkReader reader_;
-  const uint64_t total_bytes_;
   uint64_t rows_ = 0;
-  bool done_ = false;
-  double header_bytes_ = 0;
-  double row_bytes_ = 0;
 };
 
 class JsonlSource final : public ChunkSource {
@@ -616,7 +580,7 @@ Result<BatchResult> PredictFile(const models::Bundle& bundle, const models::Pred
     SLUICE_ASSIGN_OR_RETURN(
         std::unique_ptr<CsvSource> csv,
         CsvSource::Open(options.input, input == Format::kTsv ? '\t' : ',', bundle, fields,
-                        options.keep_columns, options.rows_per_chunk, total_bytes));
+                        options.keep_columns, options.rows_per_chunk));
     kept_names = csv->column_names();
     source = std::move(csv);
   }

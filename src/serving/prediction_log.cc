@@ -58,7 +58,8 @@ std::string Day(int64_t micros) {
   return timestamp.substr(0, 10);
 }
 
-void AppendLines(std::string& out, const LoggedPrediction& entry) {
+void AppendLines(std::string& out, const LoggedPrediction& entry,
+                 const std::vector<std::string>& keys) {
   std::string prefix = "{\"_request_id\":";
   AppendJsonString(prefix, entry.request_id);
   prefix += ",\"_time\":";
@@ -66,12 +67,6 @@ void AppendLines(std::string& out, const LoggedPrediction& entry) {
   prefix += ",\"_model_version\":";
   AppendJsonString(prefix, entry.model_version);
   prefix += fmt::format(",\"_latency_us\":{}", entry.latency_micros);
-  std::vector<std::string> keys;
-  for (const table::Column& column : entry.inputs.columns()) {
-    std::string key = ",";
-    AppendJsonString(key, column.name());
-    keys.push_back(key + ":");
-  }
   const size_t outputs = entry.num_outputs;
   for (size_t row = 0; row < entry.inputs.num_rows(); ++row) {
     out += prefix;
@@ -80,8 +75,11 @@ void AppendLines(std::string& out, const LoggedPrediction& entry) {
       AppendJsonValue(out, entry.inputs.column(c), row);
     }
     for (size_t k = 0; k < outputs; ++k) {
-      out +=
-          outputs == 1 ? std::string(",\"_prediction\":") : fmt::format(",\"_prediction_{}\":", k);
+      if (outputs == 1) {
+        out += ",\"_prediction\":";
+      } else {
+        fmt::format_to(std::back_inserter(out), ",\"_prediction_{}\":", k);
+      }
       double value = entry.outputs[row * outputs + k];
       AppendJsonNumber(out, entry.float32 ? static_cast<double>(static_cast<float>(value)) : value);
     }
@@ -156,6 +154,14 @@ Result<std::unique_ptr<PredictionLog>> PredictionLog::Open(PredictionLogOptions 
                     ec.message());
   }
   return std::unique_ptr<PredictionLog>(new PredictionLog(std::move(options), clock));
+}
+
+bool PredictionLog::LineKeys::Matches(const table::Table& inputs) const {
+  if (inputs.num_columns() != names.size()) return false;
+  for (size_t c = 0; c < names.size(); ++c) {
+    if (inputs.column(c).name() != names[c]) return false;
+  }
+  return true;
 }
 
 PredictionLog::PredictionLog(PredictionLogOptions options, const Clock& clock)
@@ -248,13 +254,28 @@ void PredictionLog::Run(std::stop_token stop) {
 }
 
 Status PredictionLog::Write(std::deque<LoggedPrediction>& batch) {
+  constexpr int64_t kMicrosPerDay = int64_t{86'400} * 1'000'000;
   std::map<std::filesystem::path, std::string> texts;
   std::map<std::filesystem::path, uint64_t> rows;
+  std::map<std::pair<std::string_view, int64_t>, std::filesystem::path> paths;
   for (const LoggedPrediction& entry : batch) {
-    std::filesystem::path path =
-        options_.directory / FolderName(entry.endpoint) / (Day(entry.time_micros) + ".jsonl");
-    AppendLines(texts[path], entry);
-    rows[path] += entry.inputs.num_rows();
+    auto [at, added] = paths.try_emplace({entry.endpoint, entry.time_micros / kMicrosPerDay});
+    if (added) {
+      at->second =
+          options_.directory / FolderName(entry.endpoint) / (Day(entry.time_micros) + ".jsonl");
+    }
+    LineKeys& keys = keys_[entry.endpoint];
+    if (!keys.Matches(entry.inputs)) {
+      keys.names = entry.inputs.ColumnNames();
+      keys.keys.clear();
+      for (const std::string& name : keys.names) {
+        std::string key = ",";
+        AppendJsonString(key, name);
+        keys.keys.push_back(key + ":");
+      }
+    }
+    AppendLines(texts[at->second], entry, keys.keys);
+    rows[at->second] += entry.inputs.num_rows();
   }
   Status first = Status::Ok();
   for (const auto& [path, text] : texts) {

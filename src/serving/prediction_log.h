@@ -25,6 +25,7 @@
 #include <cstdint>
 #include <deque>
 #include <filesystem>
+#include <map>
 #include <memory>
 #include <mutex>
 #include <set>
@@ -112,7 +113,14 @@ class PredictionLog {
   int flush_waiters_ = 0;               // guarded by mutex_
   Status first_error_;                  // since the last Flush; guarded by mutex_
 
+  // The JSON keys of one endpoint's inputs, made once per column set, not once per request.
+  struct LineKeys {
+    std::vector<std::string> names;
+    std::vector<std::string> keys;  // ,"name":
+    bool Matches(const table::Table& inputs) const;
+  };
   std::set<std::filesystem::path> opened_;  // files written since start; writer thread only
+  std::map<std::string, LineKeys, std::less<>> keys_;  // per endpoint; writer thread only
   std::atomic<uint64_t> logged_rows_{0};
   std::atomic<uint64_t> dropped_rows_{0};
   std::atomic<uint64_t> write_errors_{0};

@@ -91,6 +91,7 @@ struct CsvChunkReader::State {
   bool eof = false;
   std::string buffer;      // a stretch of the file
   size_t begin = 0;        // in `buffer`: where the unread records start
+  uint64_t erased = 0;     // bytes of the file dropped from the front of `buffer`
   uint64_t line_base = 0;  // line breaks in the file before `begin`
   std::vector<std::string> names;
   std::vector<std::optional<Type>> overrides;
@@ -154,6 +155,7 @@ Result<std::optional<Table>> CsvChunkReader::State::Next() {
   // the rest of a large buffer each time.
   if (begin > 0 && begin >= buffer.size() / 2) {
     buffer.erase(0, begin);
+    erased += begin;
     begin = 0;
   }
 
@@ -228,5 +230,7 @@ Result<std::optional<Table>> CsvChunkReader::Next() {
 }
 
 const std::vector<std::string>& CsvChunkReader::column_names() const { return state_->names; }
+
+uint64_t CsvChunkReader::bytes_consumed() const { return state_->erased + state_->begin; }
 
 }  // namespace sluice::table

@@ -153,6 +153,10 @@ class CsvChunkReader {
   // file.
   const std::vector<std::string>& column_names() const;
 
+  // Bytes of the file taken by the header and the rows returned so far (the file's size once
+  // Next has returned nullopt): exact progress for a file read front to back.
+  uint64_t bytes_consumed() const;
+
  private:
   struct State;
   explicit CsvChunkReader(std::unique_ptr<State> state);

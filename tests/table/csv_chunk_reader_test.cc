@@ -54,6 +54,30 @@ TEST(CsvChunkReaderTest, ChunksConcatenateToTheWholeFileRead) {
   }
 }
 
+// Progress: after each chunk, exactly the bytes of the header and the rows returned so far, even
+// when reads run ahead and the buffer is compacted.
+TEST(CsvChunkReaderTest, BytesConsumedEndsAtTheLastRowReturned) {
+  sluice::testing::TempDir dir;
+  std::string text = "\xEF\xBB\xBFid,name\n";
+  std::vector<uint64_t> row_ends;
+  for (int i = 0; i < 200'000; ++i) {
+    text += std::to_string(i) + (i % 3 == 0 ? ",\"a\nquoted\"\n" : ",plain\n");
+    row_ends.push_back(text.size());
+  }
+  sluice::testing::WriteFile(dir / "d.csv", text);
+  ASSERT_OK_AND_ASSIGN(CsvChunkReader reader, CsvChunkReader::Open(dir / "d.csv", {}, 7'000));
+  EXPECT_EQ(reader.bytes_consumed(), std::string("\xEF\xBB\xBFid,name\n").size());
+  size_t rows = 0;
+  for (;;) {
+    ASSERT_OK_AND_ASSIGN(std::optional<Table> chunk, reader.Next());
+    if (!chunk) break;
+    rows += chunk->num_rows();
+    ASSERT_EQ(reader.bytes_consumed(), row_ends[rows - 1]) << rows;
+  }
+  EXPECT_EQ(rows, row_ends.size());
+  EXPECT_EQ(reader.bytes_consumed(), text.size());
+}
+
 TEST(CsvChunkReaderTest, QuotedLineBreaksAcrossReadBoundaries) {
   // Several megabytes of long quoted fields, so reads of the file end inside them.
   std::mt19937 rng(1);
