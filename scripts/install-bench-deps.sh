@@ -8,7 +8,8 @@ set -euo pipefail
 packages=(
   python3-pandas   # read_csv, category codes
   python3-xgboost  # the Python binding of the same libxgboost (1.7.4) that Sluice links
-  python3-sklearn python3-fastapi python3-uvicorn  # split and metrics: roc_auc_score, log_loss, accuracy_score, ...
+  python3-sklearn  # split and metrics: roc_auc_score, log_loss, accuracy_score, ...
+  python3-fastapi python3-uvicorn  # the Python model server bench/serve_bench.sh compares with
   python3-numpy    # data generator
   time             # GNU time: /usr/bin/time -v reports peak RSS
 )
