@@ -46,7 +46,7 @@ bench-train: build
 # Python packages it compares with).
 bench-serve: build
 	@bash scripts/install-bench-deps.sh
-	@bash bench/serve_bench.sh --log $(abspath $(BUILD_DIR))
+	@bash bench/serve_bench.sh --log --batch $(abspath $(BUILD_DIR))
 
 format:
 	@clang-format -i $$(git ls-files '*.h' '*.cc')

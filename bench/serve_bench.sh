@@ -3,7 +3,7 @@
 # otherwise write (bench/serve_bench/fastapi_server.py), side by side in one run, on the same
 # models, the same Open Inference Protocol request bodies and the same wrk load.
 #
-#   bench/serve_bench.sh [--duration 5s] [--rows 50000] [--log] [BUILD_DIR]
+#   bench/serve_bench.sh [--duration 5s] [--rows 50000] [--log] [--batch] [BUILD_DIR]
 #
 # The models are the reference's (../shared/reference/serving-techniques.md): XGBoost hist on a
 # HIGGS-like synthetic set of 28 float features, "big" = 500 trees of depth 6, "small" = 100 trees
@@ -15,7 +15,8 @@
 # Runs: 1-row requests on both models at 8 and 64 connections, 100-row requests on the big model,
 # against sluice (io threads = cores), FastAPI with 1 and with 2 workers, and the HTTP floor of
 # each (GET /v2/health/live). wrk -t2 shares the 2 cores with the servers, as in the reference.
-# --log also measures sluice with every request written to the prediction log. Prints one table
+# --log also measures sluice with every request written to the prediction log, --batch with
+# micro-batching (--batch-delay-us 200, and 1000, at 64 connections). Prints one table
 # and the ratios sluice / FastAPI-2-workers. Only processes this script starts are stopped.
 set -euo pipefail
 
@@ -23,12 +24,14 @@ here=$(cd "$(dirname "$0")" && pwd)
 duration=5s
 rows=50000
 with_log=0
+with_batch=0
 build=build
 while (($#)); do
   case "$1" in
     --duration) duration=${2:?--duration needs a value}; shift ;;
     --rows) rows=${2:?--rows needs a value}; shift ;;
     --log) with_log=1 ;;
+    --batch) with_batch=1 ;;
     -h|--help) sed -n '2,20p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
     -*) echo "serve_bench: unknown flag $1" >&2; exit 2 ;;
     *) build=$1 ;;
@@ -171,6 +174,15 @@ if ((with_log)); then
   curl -s "$url/metrics" | grep '^sluice_prediction_log_rows_total' > "$work/log-metrics.txt" || true
   stop "$sluice_pid"
 fi
+if ((with_batch)); then
+  for delay in 200 1000; do
+    start_sluice --batch-delay-us "$delay"
+    measure "sluice+batch${delay}us" big 1 64
+    measure "sluice+batch${delay}us" small 1 64
+    curl -s "$url/metrics" | grep '^sluice_micro_batch' | tr '\n' ' ' > "$work/batch-$delay.txt" || true
+    stop "$sluice_pid"
+  done
+fi
 for workers in 1 2; do
   start_fastapi "$workers"
   if ((workers == 1)); then
@@ -194,7 +206,14 @@ echo "Both sides answered 100 probe rows with the same float32 scores (big and s
   printf 'server\tmodel\trows\tconns\treq/s\trows/s\tp50\tp99\terrors\n'
   cat "$results"
 } | column -t -s $'\t'
-[[ -s "$work/log-metrics.txt" ]] && { echo; echo "prediction log after the sluice+log runs:"; cat "$work/log-metrics.txt"; }
+if [[ -s "$work/log-metrics.txt" ]]; then
+  echo
+  echo "prediction log after the sluice+log runs:"
+  cat "$work/log-metrics.txt"
+fi
+for f in "$work"/batch-*.txt; do
+  [[ -s "$f" ]] && echo "micro-batching $(basename "$f" .txt): $(cat "$f")"
+done
 echo
 echo "sluice / fastapi-2w (req/s; p99 ratio fastapi/sluice):"
 awk -F'\t' '{ key = $2 "/" $3 "/" $4; rps[$1, key] = $5; p99[$1, key] = $8; keys[key] = 1 }

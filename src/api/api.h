@@ -8,6 +8,7 @@
 
 #include "http/router.h"
 #include "registry/registry_store.h"
+#include "serving/micro_batcher.h"
 #include "serving/model_host.h"
 #include "serving/prediction_log.h"
 #include "tracking/artifacts.h"
@@ -18,12 +19,20 @@ namespace sluice::api {
 // The MLflow API level Sluice speaks, answered by GET /version.
 inline constexpr std::string_view kMlflowCompatibleVersion = "2.12.2";
 
+// What inference does beside scoring; everything pointed to must outlive the router.
+struct InferenceOptions {
+  serving::PredictionLog* prediction_log = nullptr;  // when set, answered requests are sampled
+  // When set, inference handlers run on the worker pool (they block while a batch fills) and
+  // concurrent requests for one model are scored together; otherwise they run on the io threads.
+  serving::MicroBatcher* batcher = nullptr;
+};
+
 struct Services {
   tracking::TrackingStore& tracking;
   tracking::ArtifactStore& artifacts;
   registry::RegistryStore& registry;
-  serving::ModelHost* models = nullptr;              // when set, inference is served too
-  serving::PredictionLog* prediction_log = nullptr;  // when set, answered requests are sampled
+  serving::ModelHost* models = nullptr;  // when set, inference is served too
+  InferenceOptions inference;
 };
 
 // The services must outlive the router and every server using it.
@@ -35,15 +44,14 @@ void MountRegistry(http::Router& router, const Services& services);
 
 // Inference: the Open Inference Protocol v2 (/v2/health/live|ready, /v2/models/{name}[/versions/
 // {v}][/ready|/infer]) and MLflow's scoring protocol (/invocations, /models/{name}/invocations,
-// /ping), and /metrics. Every inference answer carries X-Request-Id (the caller's, or a new one);
-// answered requests go to `log` when it is set and samples them. `host` and `log` must outlive
-// the router.
+// /ping), and /metrics. Every inference answer carries X-Request-Id (the caller's, or a new one).
+// `host` must outlive the router.
 void MountServing(http::Router& router, const serving::ModelHost& host,
-                  serving::PredictionLog* log = nullptr);
+                  InferenceOptions options = {});
 
 // Inference alone (sluice serve): MountServing plus /health and /version.
 std::shared_ptr<const http::Router> BuildServingRouter(const serving::ModelHost& host,
-                                                       serving::PredictionLog* log = nullptr);
+                                                       InferenceOptions options = {});
 
 // Everything above plus /health, /version and MLflow-shaped server errors.
 std::shared_ptr<const http::Router> BuildRouter(const Services& services);

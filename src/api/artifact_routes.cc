@@ -163,7 +163,7 @@ std::shared_ptr<const http::Router> BuildRouter(const Services& services) {
   MountArtifacts(*router, services);
   MountRegistry(*router, services);
   if (services.models != nullptr) {
-    MountServing(*router, *services.models, services.prediction_log);
+    MountServing(*router, *services.models, services.inference);
   }
   router->Add(Method::kGet, "/health",
               [](const http::Request&) { return http::Response::Text(200, "OK"); });
@@ -176,12 +176,12 @@ std::shared_ptr<const http::Router> BuildRouter(const Services& services) {
 }
 
 std::shared_ptr<const http::Router> BuildServingRouter(const serving::ModelHost& host,
-                                                       serving::PredictionLog* log) {
+                                                       InferenceOptions options) {
   auto router = std::make_shared<http::Router>();
   router->SetErrorResponder([](int status, std::string_view message) {
     return http::Response::Json(status, Json{{"error", message}}.dump());
   });
-  MountServing(*router, host, log);
+  MountServing(*router, host, options);
   router->AddNonBlocking(Method::kGet, "/health",
                          [](const http::Request&) { return http::Response::Text(200, "OK"); });
   router->AddNonBlocking(Method::kGet, "/version", [](const http::Request&) {

@@ -148,7 +148,14 @@ http::Response MlflowError(int status, std::string_view message) {
                   .dump());
 }
 
-http::Response Infer(const serving::ModelHost& host, serving::PredictionLog* log,
+// The model's scores for `data`, batched with concurrent requests when a batcher is set.
+Result<std::vector<double>> Score(const InferenceOptions& options, const ServedModel& model,
+                                  const table::Table& data) {
+  if (options.batcher != nullptr) return options.batcher->Predict(model, data);
+  return model.predictor->Predict(data);
+}
+
+http::Response Infer(const serving::ModelHost& host, const InferenceOptions& options,
                      const http::Request& request) {
   const Clock::time_point start = Clock::now();
   std::string request_id = RequestId(request);
@@ -161,7 +168,7 @@ http::Response Infer(const serving::ModelHost& host, serving::PredictionLog* log
     if (body.is_discarded()) return OipError(400, "the body is not valid JSON");
     Result<table::Table> data = serving::DecodeOipRequest(body, model.bundle.encoder.inputs());
     if (!data.ok()) return OipError(400, data.status().message());
-    Result<std::vector<double>> scores = model.predictor->Predict(*data);
+    Result<std::vector<double>> scores = Score(options, model, *data);
     if (!scores.ok()) return OipError(HttpStatusOf(scores.status()), scores.status().message());
     const bool float32 = IsFloat32(model);
     Json values = Json::array();
@@ -178,13 +185,14 @@ http::Response Infer(const serving::ModelHost& host, serving::PredictionLog* log
     http::Response ok = http::Response::Json(200, out.dump());
     ok.headers.emplace_back("X-Model-Version", model.version);
     rows = data->num_rows();
-    LogPrediction(log, model, request_id, start, std::move(*data), std::move(*scores));
+    LogPrediction(options.prediction_log, model, request_id, start, std::move(*data),
+                  std::move(*scores));
     return ok;
   }();
   return Counted(model, start, rows, WithRequestId(std::move(response), request_id));
 }
 
-http::Response Invocations(const serving::ModelHost& host, serving::PredictionLog* log,
+http::Response Invocations(const serving::ModelHost& host, const InferenceOptions& options,
                            std::string_view name, const http::Request& request) {
   const Clock::time_point start = Clock::now();
   std::string request_id = RequestId(request);
@@ -210,7 +218,7 @@ http::Response Invocations(const serving::ModelHost& host, serving::PredictionLo
     Result<table::Table> data = serving::DecodeMlflowRequest(
         request.body, request.Header("Content-Type"), model->bundle.encoder.inputs());
     if (!data.ok()) return MlflowError(400, data.status().message());
-    Result<std::vector<double>> scores = model->predictor->Predict(*data);
+    Result<std::vector<double>> scores = Score(options, *model, *data);
     if (!scores.ok()) return MlflowError(400, scores.status().message());
     const bool float32 = IsFloat32(*model);
     const size_t outputs = model->predictor->num_outputs();
@@ -228,7 +236,8 @@ http::Response Invocations(const serving::ModelHost& host, serving::PredictionLo
     http::Response ok = http::Response::Json(200, Json{{"predictions", predictions}}.dump());
     ok.headers.emplace_back("X-Model-Version", model->version);
     rows = data->num_rows();
-    LogPrediction(log, *model, request_id, start, std::move(*data), std::move(*scores));
+    LogPrediction(options.prediction_log, *model, request_id, start, std::move(*data),
+                  std::move(*scores));
     return ok;
   }();
   return Counted(*model, start, rows, WithRequestId(std::move(response), request_id));
@@ -244,7 +253,7 @@ std::string Label(std::string_view value) {
 }
 
 // Prometheus text format 0.0.4.
-std::string Metrics(const serving::ModelHost& host, const serving::PredictionLog* log) {
+std::string Metrics(const serving::ModelHost& host, const InferenceOptions& options) {
   std::string out =
       "# HELP sluice_inference_requests_total Inference requests answered, by model and outcome.\n"
       "# TYPE sluice_inference_requests_total counter\n";
@@ -304,7 +313,19 @@ std::string Metrics(const serving::ModelHost& host, const serving::PredictionLog
     out += fmt::format("sluice_model_load_failing{{model=\"{}\"}} {}\n", Label(e.name),
                        e.last_error.empty() ? 0 : 1);
   }
-  if (log != nullptr) {
+  if (options.batcher != nullptr) {
+    serving::MicroBatchCounters c = options.batcher->Counters();
+    out += fmt::format(
+        "# HELP sluice_micro_batch_requests_total Inference requests scored through the "
+        "micro-batcher.\n"
+        "# TYPE sluice_micro_batch_requests_total counter\n"
+        "sluice_micro_batch_requests_total {}\n"
+        "# HELP sluice_micro_batch_batches_total Model calls those requests were scored in.\n"
+        "# TYPE sluice_micro_batch_batches_total counter\n"
+        "sluice_micro_batch_batches_total {}\n",
+        c.requests, c.batches);
+  }
+  if (const serving::PredictionLog* log = options.prediction_log; log != nullptr) {
     serving::PredictionLogCounters c = log->Counters();
     out += fmt::format(
         "# HELP sluice_prediction_log_rows_total Sampled rows of answered requests, by outcome: "
@@ -325,8 +346,17 @@ std::string Metrics(const serving::ModelHost& host, const serving::PredictionLog
 
 }  // namespace
 
-void MountServing(http::Router& r, const serving::ModelHost& host, serving::PredictionLog* log) {
+void MountServing(http::Router& r, const serving::ModelHost& host, InferenceOptions options) {
   const serving::ModelHost* h = &host;
+  // Scoring a small model costs less than the hop to the worker pool, so it runs on the io
+  // threads; a batcher blocks while its batch fills, which must not stall an io thread.
+  auto add_scoring = [&](Method method, std::string pattern, http::Router::Handler handler) {
+    if (options.batcher != nullptr) {
+      r.Add(method, std::move(pattern), std::move(handler));
+    } else {
+      r.AddNonBlocking(method, std::move(pattern), std::move(handler));
+    }
+  };
   r.AddNonBlocking(Method::kGet, "/v2", [](const http::Request&) {
     return http::Response::Json(
         200, Json{{"name", "sluice"}, {"version", SLUICE_VERSION}, {"extensions", Json::array()}}
@@ -357,18 +387,19 @@ void MountServing(http::Router& r, const serving::ModelHost& host, serving::Pred
       return http::Response::Json(
           200, Json{{"name", request.PathParam("name")}, {"ready", true}}.dump());
     });
-    r.AddNonBlocking(Method::kPost, prefix + "/infer",
-                     [h, log](const http::Request& request) { return Infer(*h, log, request); });
+    add_scoring(Method::kPost, prefix + "/infer",
+                [h, options](const http::Request& request) { return Infer(*h, options, request); });
   }
-  r.AddNonBlocking(Method::kPost, "/invocations", [h, log](const http::Request& request) {
-    return Invocations(*h, log, "", request);
+  add_scoring(Method::kPost, "/invocations", [h, options](const http::Request& request) {
+    return Invocations(*h, options, "", request);
   });
-  r.AddNonBlocking(Method::kPost, "/models/{name}/invocations",
-                   [h, log](const http::Request& request) {
-                     return Invocations(*h, log, request.PathParam("name"), request);
-                   });
-  r.AddNonBlocking(Method::kGet, "/metrics", [h, log](const http::Request&) {
-    return http::Response::Text(200, Metrics(*h, log), "text/plain; version=0.0.4; charset=utf-8");
+  add_scoring(Method::kPost, "/models/{name}/invocations",
+              [h, options](const http::Request& request) {
+                return Invocations(*h, options, request.PathParam("name"), request);
+              });
+  r.AddNonBlocking(Method::kGet, "/metrics", [h, options](const http::Request&) {
+    return http::Response::Text(200, Metrics(*h, options),
+                                "text/plain; version=0.0.4; charset=utf-8");
   });
   r.AddNonBlocking(Method::kGet, "/ping", [h](const http::Request&) {
     bool ready = !h->Endpoints().empty();

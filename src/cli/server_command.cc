@@ -26,9 +26,11 @@ struct ServerFlags {
   double log_sample = 0;            // fraction of inference requests logged; 0: no log
   std::string log_dir;              // default: .sluice/predictions
   size_t log_queue_rows = 100'000;
+  int64_t batch_delay_us = 0;  // micro-batching: 0 = off
+  size_t batch_max_rows = 64;
 };
 
-void AddPredictionLogFlags(CLI::App& cmd, ServerFlags& flags) {
+void AddInferenceFlags(CLI::App& cmd, ServerFlags& flags) {
   cmd.add_option("--log-predictions", flags.log_sample,
                  "Log this fraction of inference requests (0 to 1: inputs, outputs, model "
                  "version, latency, request id) as JSON Lines for monitoring, one file per model "
@@ -41,6 +43,16 @@ void AddPredictionLogFlags(CLI::App& cmd, ServerFlags& flags) {
   cmd.add_option("--log-queue-rows", flags.log_queue_rows,
                  "Rows the prediction log holds in memory before it drops requests")
       ->check(CLI::Range(size_t{1}, size_t{1} << 30))
+      ->capture_default_str();
+  cmd.add_option("--batch-delay-us", flags.batch_delay_us,
+                 "Micro-batching: score concurrent requests for one model together, the first "
+                 "waiting at most this long for others (0: off). Measure before turning it on: "
+                 "bench/serve_bench.sh")
+      ->check(CLI::Range(int64_t{0}, int64_t{1'000'000}))
+      ->capture_default_str();
+  cmd.add_option("--batch-max-rows", flags.batch_max_rows,
+                 "Micro-batching: a batch is scored once it holds this many rows")
+      ->check(CLI::Range(size_t{1}, size_t{1} << 20))
       ->capture_default_str();
 }
 
@@ -99,11 +111,19 @@ Status RunServer(const ServerFlags& flags, const GlobalOptions& global) {
     log_options.max_queued_rows = flags.log_queue_rows;
     SLUICE_ASSIGN_OR_RETURN(log, serving::PredictionLog::Open(std::move(log_options)));
   }
+  std::unique_ptr<serving::MicroBatcher> batcher;
+  if (flags.batch_delay_us > 0 && host != nullptr) {
+    SLUICE_ASSIGN_OR_RETURN(batcher,
+                            serving::MicroBatcher::Create(
+                                {.max_rows = flags.batch_max_rows,
+                                 .max_delay = std::chrono::microseconds(flags.batch_delay_us)}));
+  }
+  api::InferenceOptions inference{.prediction_log = log.get(), .batcher = batcher.get()};
   api::Services services{*session.tracking, *session.artifacts, *session.registry, host.get(),
-                         log.get()};
+                         inference};
   SLUICE_ASSIGN_OR_RETURN(
       auto server,
-      http::Server::Start(options, flags.inference_only ? api::BuildServingRouter(*host, log.get())
+      http::Server::Start(options, flags.inference_only ? api::BuildServingRouter(*host, inference)
                                                         : api::BuildRouter(services)));
   std::string url = fmt::format("http://{}:{}", options.host, server->port());
   nlohmann::json served = nlohmann::json::array();
@@ -177,7 +197,7 @@ void AddServerCommand(CLI::App& app, CommandContext& context) {
   cmd->add_option("--model", flags->models,
                   "Also serve inference for a model: NAME=URI or URI (models:/churn@production "
                   "follows the alias); repeatable");
-  AddPredictionLogFlags(*cmd, *flags);
+  AddInferenceFlags(*cmd, *flags);
   AddCommonFlags(*cmd, context);
   cmd->callback([&context, flags] {
     Status status = RunServer(*flags, context.global);
@@ -208,7 +228,7 @@ void AddServeCommand(CLI::App& app, CommandContext& context) {
   cmd->add_option("--max-body-mb", flags->max_body_mb,
                   "Largest request body in MiB; larger ones get 413")
       ->capture_default_str();
-  AddPredictionLogFlags(*cmd, *flags);
+  AddInferenceFlags(*cmd, *flags);
   AddCommonFlags(*cmd, context);
   cmd->callback([&context, flags] {
     Status status = RunServer(*flags, context.global);

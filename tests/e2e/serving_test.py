@@ -178,6 +178,43 @@ class ServingTest(unittest.TestCase):
         self.assertEqual(len(written), 1, metrics)
         self.assertGreaterEqual(float(written[0].split()[-1]), 6)
 
+    def test_micro_batching_combines_concurrent_requests_without_changing_answers(self):
+        batched = Server(SLUICE, self.ws.path, extra_args=[
+            "--model", "v1=models:/churn/1", "--batch-delay-us", "5000", "--batch-max-rows", "16"])
+        try:
+            bodies = [oip_body(batch(1 + i % 3, 100 + i), f"r{i}") for i in range(64)]
+            expected = [self.infer("v1", b).json()["outputs"][0]["data"] for b in bodies]
+            failures = []
+
+            def client(indexes):
+                session = requests.Session()
+                for i in indexes:
+                    resp = session.post(f"{batched.url}/v2/models/v1/infer", json=bodies[i],
+                                        timeout=30)
+                    if resp.status_code != 200 or resp.json()["outputs"][0]["data"] != expected[i]:
+                        failures.append(f"{i}: {resp.status_code} {resp.text}")
+
+            threads = [threading.Thread(target=client, args=(range(t, 64, 8),)) for t in range(8)]
+            for t in threads:
+                t.start()
+            for t in threads:
+                t.join()
+            self.assertEqual(failures, [])
+            bad = requests.post(f"{batched.url}/v2/models/v1/infer",
+                                json={"inputs": [{"name": "tenure", "shape": [1],
+                                                  "datatype": "INT64", "data": [3]}]})
+            self.assertEqual(bad.status_code, 400)
+            self.assertIn("input 'plan' is missing", bad.json()["error"])
+            values = {}
+            for line in requests.get(f"{batched.url}/metrics").text.splitlines():
+                if line.startswith("sluice_micro_batch"):
+                    name, value = line.split()
+                    values[name] = float(value)
+            self.assertEqual(values["sluice_micro_batch_requests_total"], 64)
+            self.assertLess(values["sluice_micro_batch_batches_total"], 64)
+        finally:
+            self.assertEqual(batched.stop(), 0, batched.stderr())
+
     def test_bad_requests_are_clear_and_change_nothing(self):
         cases = [
             ("churn", {"inputs": [{"name": "tenure", "shape": [1], "datatype": "INT64",
