@@ -146,9 +146,15 @@ std::string HostName() {
   return name;
 }
 
-internal::EncodedPart Encode(const table::Table& part, std::vector<double> features,
-                             std::vector<double> labels) {
-  return {.features = std::move(features), .labels = std::move(labels), .rows = part.num_rows()};
+Result<internal::EncodedPart> Encode(const models::FeatureEncoder& encoder, bool float32,
+                                     const table::Table& part, std::vector<double> labels) {
+  internal::EncodedPart out{.labels = std::move(labels), .rows = part.num_rows()};
+  if (float32) {
+    SLUICE_ASSIGN_OR_RETURN(out.features32, encoder.EncodeFloat(part));
+  } else {
+    SLUICE_ASSIGN_OR_RETURN(out.features, encoder.EncodeDouble(part));
+  }
+  return out;
 }
 
 std::vector<double> Gather(const std::vector<double>& values, const std::vector<size_t>& rows) {
@@ -261,12 +267,12 @@ Status RunBody::Go(const LoadedData& data, const std::optional<LoadedData>& test
                           models::FeatureEncoder::Fit(train, config.List("features"), categorical));
   result_.num_features = encoder.num_features();
   SLUICE_ASSIGN_OR_RETURN(std::vector<double> all_labels, target.Labels(data.table));
-  SLUICE_ASSIGN_OR_RETURN(std::vector<double> train_x, encoder.EncodeDouble(train));
-  SLUICE_ASSIGN_OR_RETURN(std::vector<double> validation_x, encoder.EncodeDouble(validation));
-  internal::EncodedPart train_part =
-      Encode(train, std::move(train_x), Gather(all_labels, split.train));
-  internal::EncodedPart validation_part =
-      Encode(validation, std::move(validation_x), Gather(all_labels, split.validation));
+  const bool linear = config.String("algorithm") == "linear";
+  SLUICE_ASSIGN_OR_RETURN(internal::EncodedPart train_part,
+                          Encode(encoder, !linear, train, Gather(all_labels, split.train)));
+  SLUICE_ASSIGN_OR_RETURN(
+      internal::EncodedPart validation_part,
+      Encode(encoder, !linear, validation, Gather(all_labels, split.validation)));
 
   internal::LearnerInput input{
       .config = config,
@@ -279,9 +285,8 @@ Status RunBody::Go(const LoadedData& data, const std::optional<LoadedData>& test
       .on_progress = options_.on_progress,
       .now_ms = [this] { return services_.clock.NowMillis(); },
   };
-  SLUICE_ASSIGN_OR_RETURN(internal::LearnerOutput learned, config.String("algorithm") == "linear"
-                                                               ? internal::FitLinear(input)
-                                                               : internal::FitXgboost(input));
+  SLUICE_ASSIGN_OR_RETURN(internal::LearnerOutput learned,
+                          linear ? internal::FitLinear(input) : internal::FitXgboost(input));
   result_.rounds = learned.rounds;
   result_.best_round = learned.best_round;
   result_.importance = learned.importance;

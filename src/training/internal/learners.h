@@ -16,9 +16,12 @@
 
 namespace sluice::training::internal {
 
-// One part of the data, encoded: rows x num_features row-major, and one label per row.
+// One part of the data, encoded: rows x num_features row-major, and one label per row. Features
+// are encoded once, in the precision the learner takes (XGBoost float32, linear double): a double
+// copy beside XGBoost's float input was the largest allocation of a training run.
 struct EncodedPart {
-  std::vector<double> features;
+  std::vector<float> features32;  // XGBoost
+  std::vector<double> features;   // linear
   std::vector<double> labels;
   size_t rows = 0;
 };

@@ -39,8 +39,8 @@ bool XgboostAcceptsNames(const std::vector<std::string>& names) {
 
 Result<xgb::DMatrix> MakeMatrix(const EncodedPart& part, size_t cols,
                                 const std::vector<std::string>& names, bool set_names) {
-  std::vector<float> values(part.features.begin(), part.features.end());
-  SLUICE_ASSIGN_OR_RETURN(xgb::DMatrix matrix, xgb::DMatrix::FromDense(values, part.rows, cols));
+  SLUICE_ASSIGN_OR_RETURN(xgb::DMatrix matrix,
+                          xgb::DMatrix::FromDense(part.features32, part.rows, cols));
   std::vector<float> labels(part.labels.begin(), part.labels.end());
   SLUICE_RETURN_IF_ERROR(matrix.SetLabels(labels));
   if (set_names) SLUICE_RETURN_IF_ERROR(matrix.SetFeatureNames(names));
