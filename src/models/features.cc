@@ -60,25 +60,6 @@ Result<const table::Column*> FindColumn(const table::Table& data, const std::str
 
 }  // namespace
 
-std::string_view TaskName(Task task) {
-  switch (task) {
-    case Task::kBinary:
-      return "binary";
-    case Task::kMulticlass:
-      return "multiclass";
-    case Task::kRegression:
-      return "regression";
-  }
-  return "?";
-}
-
-Result<Task> ParseTask(std::string_view name) {
-  if (name == "binary") return Task::kBinary;
-  if (name == "multiclass") return Task::kMulticlass;
-  if (name == "regression") return Task::kRegression;
-  return InvalidArgument("unknown task '{}'; use binary, multiclass or regression", name);
-}
-
 std::string_view EncodingName(Encoding encoding) {
   switch (encoding) {
     case Encoding::kNumeric:

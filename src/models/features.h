@@ -18,13 +18,15 @@
 #include <vector>
 
 #include "base/status.h"
+#include "stats/metrics.h"
 #include "table/table.h"
 
 namespace sluice::models {
 
-enum class Task { kBinary, kMulticlass, kRegression };
-std::string_view TaskName(Task task);  // "binary", "multiclass", "regression"
-Result<Task> ParseTask(std::string_view name);
+// One task type for the whole program: the model's, the metrics'.
+using stats::ParseTask;
+using stats::Task;
+using stats::TaskName;
 
 enum class Encoding {
   kNumeric,  // the value as a double (bool 0/1, timestamp in seconds since the epoch); null = NaN

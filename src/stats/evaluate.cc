@@ -179,6 +179,13 @@ std::string_view TaskName(Task task) {
   return "unknown";
 }
 
+Result<Task> ParseTask(std::string_view name) {
+  if (name == "binary") return Task::kBinary;
+  if (name == "multiclass") return Task::kMulticlass;
+  if (name == "regression") return Task::kRegression;
+  return InvalidArgument("unknown task '{}'; use binary, multiclass or regression", name);
+}
+
 std::span<const std::string_view> MetricNames(Task task) {
   switch (task) {
     case Task::kBinary:

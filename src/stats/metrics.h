@@ -125,6 +125,8 @@ enum class Task { kBinary, kMulticlass, kRegression };
 
 // "binary", "multiclass", "regression".
 std::string_view TaskName(Task task);
+// The inverse of TaskName; kInvalidArgument naming the three for anything else.
+Result<Task> ParseTask(std::string_view name);
 
 // The metrics Evaluate knows for a task, in a fixed order:
 //   binary:     auc pr_auc log_loss accuracy precision recall f1 brier ece

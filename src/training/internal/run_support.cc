@@ -26,30 +26,18 @@ std::string DatasetSchema(const table::Table& data) {
 
 }  // namespace
 
-stats::Task StatsTask(models::Task task) {
-  switch (task) {
-    case models::Task::kBinary:
-      return stats::Task::kBinary;
-    case models::Task::kMulticlass:
-      return stats::Task::kMulticlass;
-    case models::Task::kRegression:
-      return stats::Task::kRegression;
-  }
-  return stats::Task::kRegression;
-}
-
 std::map<std::string, double> ComputeMetrics(models::Task task, std::span<const double> labels,
                                              std::span<const double> scores, size_t num_classes,
                                              const std::vector<std::string>& names,
                                              double threshold) {
   std::vector<std::string> all = names;
   if (all.empty()) {
-    for (std::string_view metric : stats::MetricNames(StatsTask(task))) all.emplace_back(metric);
+    for (std::string_view metric : stats::MetricNames(task)) all.emplace_back(metric);
   }
   std::map<std::string, double> metrics;
   for (const std::string& metric : all) {
     Result<std::map<std::string, double>> one = stats::Evaluate(
-        StatsTask(task), labels, scores, static_cast<int>(num_classes), {&metric, 1}, threshold);
+        task, labels, scores, static_cast<int>(num_classes), {&metric, 1}, threshold);
     if (one.ok()) metrics.insert(one->begin(), one->end());
   }
   return metrics;
@@ -57,7 +45,7 @@ std::map<std::string, double> ComputeMetrics(models::Task task, std::span<const 
 
 Status CheckMetricNames(models::Task task, const std::vector<std::string>& names,
                         std::string_view field) {
-  const std::span<const std::string_view> known = stats::MetricNames(StatsTask(task));
+  const std::span<const std::string_view> known = stats::MetricNames(task);
   for (const std::string& metric : names) {
     if (std::find(known.begin(), known.end(), metric) == known.end()) {
       std::string valid;

@@ -16,8 +16,6 @@
 
 namespace sluice::training::internal {
 
-stats::Task StatsTask(models::Task task);
-
 struct LoadedData {
   table::Table table;
   std::string sha256;
