@@ -9,50 +9,12 @@
 #include <nlohmann/json.hpp>
 #include <system_error>
 
-#include "base/json_bounds.h"
+#include "xgb/model_document.h"
 
 namespace sluice::models::internal {
 namespace {
 
 using nlohmann::json;
-
-// XGBoost's models nest 6 deep; nlohmann's DOM parser recurses, so the nesting is bounded first.
-constexpr int kMaxNesting = 64;
-
-// XGBoost writes NaN, Infinity and -Infinity as bare words, which JSON lacks (a categorical
-// split's condition is NaN; a diverged model's leaves may be infinite). Before parsing they become
-// numbers beyond any float, which FloatElement turns back.
-constexpr double kNaNMark = 1.234e300;
-constexpr double kInfinityMark = 2.345e300;
-
-std::string ReplaceNonFiniteWords(std::string_view text) {
-  std::string out;
-  out.reserve(text.size());
-  bool in_string = false;
-  for (size_t i = 0; i < text.size(); ++i) {
-    const char c = text[i];
-    if (in_string) {
-      out += c;
-      if (c == '\\' && i + 1 < text.size()) {
-        out += text[++i];
-      } else if (c == '"') {
-        in_string = false;
-      }
-    } else if (c == '"') {
-      in_string = true;
-      out += c;
-    } else if (text.compare(i, 3, "NaN") == 0) {
-      out += "1.234e300";
-      i += 2;
-    } else if (text.compare(i, 8, "Infinity") == 0) {
-      out += "2.345e300";
-      i += 7;
-    } else {
-      out += c;
-    }
-  }
-  return out;
-}
 
 Status Invalid(std::string_view path, std::string_view problem) {
   return InvalidArgument("XGBoost model: {}: {}", path, problem);
@@ -124,12 +86,7 @@ Result<int64_t> IntElement(const json& array, size_t index, std::string_view pat
 Result<float> FloatElement(const json& array, size_t index, std::string_view path) {
   const json& value = array[index];
   if (!value.is_number()) return Invalid(fmt::format("{}[{}]", path, index), "not a number");
-  const double number = value.get<double>();
-  if (std::abs(number) == kNaNMark) return std::numeric_limits<float>::quiet_NaN();
-  if (std::abs(number) == kInfinityMark) {
-    return std::copysign(std::numeric_limits<float>::infinity(), static_cast<float>(number));
-  }
-  return static_cast<float>(number);
+  return static_cast<float>(value.get<double>());  // NaN and infinities stay what they are
 }
 
 // 1.7 writes 0/1; older versions wrote booleans.
@@ -332,62 +289,17 @@ Result<XgboostModel> ParseModel(const json& root) {
 }
 
 // JSON text only needs its nesting bounded, which a scan does at a fraction of a SAX pass.
-Status CheckJsonNesting(std::string_view text) {
-  int depth = 0;
-  bool in_string = false;
-  for (size_t i = 0; i < text.size(); ++i) {
-    const char c = text[i];
-    if (in_string) {
-      if (c == '\\') {
-        ++i;
-      } else if (c == '"') {
-        in_string = false;
-      }
-    } else if (c == '"') {
-      in_string = true;
-    } else if (c == '[' || c == '{') {
-      if (++depth > kMaxNesting) {
-        return InvalidArgument("XGBoost model: not valid JSON: nested deeper than {}", kMaxNesting);
-      }
-    } else if (c == ']' || c == '}') {
-      --depth;
-    }
-  }
-  return Status::Ok();
-}
-
-Result<XgboostModel> ParseJson(std::string_view text) {
-  SLUICE_RETURN_IF_ERROR(CheckJsonNesting(text));
-  json root;
-  try {
-    root = json::parse(text.begin(), text.end());
-  } catch (const std::exception& e) {
-    return InvalidArgument("XGBoost model: not valid JSON: {}", e.what());
-  }
-  return ParseModel(root);
-}
-
 }  // namespace
 
 Result<XgboostModel> ParseXgboostJson(std::string_view json_text) {
-  if (json_text.find("NaN") != std::string_view::npos ||
-      json_text.find("Infinity") != std::string_view::npos) {
-    return ParseJson(ReplaceNonFiniteWords(json_text));
-  }
-  return ParseJson(json_text);
+  std::span<const uint8_t> bytes(reinterpret_cast<const uint8_t*>(json_text.data()),
+                                 json_text.size());
+  SLUICE_ASSIGN_OR_RETURN(json root, xgb::ReadModelDocument(bytes, xgb::ModelFormat::kJson));
+  return ParseModel(root);
 }
 
 Result<XgboostModel> ParseXgboostUbj(std::span<const uint8_t> ubj) {
-  json root;
-  try {
-    JsonBoundsCheck bounds(ubj.size(), kMaxNesting);
-    if (!json::sax_parse(ubj.begin(), ubj.end(), &bounds, json::input_format_t::ubjson)) {
-      return InvalidArgument("XGBoost model: not valid UBJ: {}", bounds.error());
-    }
-    root = json::from_ubjson(ubj.begin(), ubj.end());
-  } catch (const std::exception& e) {
-    return InvalidArgument("XGBoost model: not valid UBJ: {}", e.what());
-  }
+  SLUICE_ASSIGN_OR_RETURN(json root, xgb::ReadModelDocument(ubj, xgb::ModelFormat::kUbj));
   return ParseModel(root);
 }
 

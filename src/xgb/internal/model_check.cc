@@ -10,15 +10,13 @@
 #include <system_error>
 #include <vector>
 
-#include "base/json_bounds.h"
+#include "xgb/model_document.h"
 
 namespace sluice::xgb::internal {
 namespace {
 
 using nlohmann::json;
 
-// XGBoost's models nest 6 deep; its JSON reader and nlohmann's UBJ reader both recurse.
-constexpr int kMaxDepth = 64;
 // XGBoost stores categories as float feature values, exact only below 2^24; a huge category
 // would make it allocate a bit set that large for the node.
 constexpr int64_t kMaxCategory = int64_t{1} << 24;
@@ -291,57 +289,6 @@ Status CheckLearner(const json& model) {
                  fmt::format("{} is not gbtree, dart or gblinear", Show(*name)));
 }
 
-// XGBoost's JSON holds NaN, Infinity and -Infinity, which JSON lacks (a categorical split's
-// condition is NaN). Outside strings they become marker strings for nlohmann to read; Restore
-// turns the markers back into numbers.
-constexpr std::string_view kMarker = "\\u0000";  // a NUL: never in XGBoost's own strings
-
-std::string MarkNonFinite(std::span<const uint8_t> bytes) {
-  std::string_view text(reinterpret_cast<const char*>(bytes.data()), bytes.size());
-  std::string marked;
-  marked.reserve(text.size());
-  bool in_string = false;
-  for (size_t i = 0; i < text.size(); ++i) {
-    char c = text[i];
-    if (in_string) {
-      if (c == '\\' && i + 1 < text.size()) {
-        marked += c;
-        c = text[++i];
-      } else if (c == '"') {
-        in_string = false;
-      }
-    } else if (c == '"') {
-      in_string = true;
-    } else {
-      bool replaced = false;
-      for (std::string_view word : {"NaN", "Infinity", "-Infinity"}) {
-        if (text.substr(i).starts_with(word)) {
-          marked += fmt::format("\"{}{}\"", kMarker, word);
-          i += word.size() - 1;
-          replaced = true;
-          break;
-        }
-      }
-      if (replaced) continue;
-    }
-    marked += c;
-  }
-  return marked;
-}
-
-void RestoreNonFinite(json& value) {
-  if (value.is_structured()) {
-    for (json& element : value) RestoreNonFinite(element);
-  } else if (value.is_string()) {
-    const std::string& text = value.get_ref<const std::string&>();
-    if (text.size() < 2 || text[0] != '\0') return;
-    std::string_view word = std::string_view(text).substr(1);
-    if (word == "NaN") value = std::numeric_limits<double>::quiet_NaN();
-    if (word == "Infinity") value = std::numeric_limits<double>::infinity();
-    if (word == "-Infinity") value = -std::numeric_limits<double>::infinity();
-  }
-}
-
 // JSON as XGBoost reads it: non-finite numbers as NaN/Infinity, and every float with a '.' or an
 // exponent (XGBoost reads "3" as an integer and refuses it where it expects a float). Throws
 // nlohmann's type_error for a string that is not UTF-8.
@@ -396,27 +343,7 @@ Result<std::string> CheckModel(std::span<const uint8_t> bytes) {
         "not an XGBoost JSON or UBJ model (it does not start with '{{'; XGBoost's old binary "
         "format is not accepted)");
   }
-  const bool is_json = bytes.size() >= 2 && bytes[1] == '"';
-  const std::string_view format_name = is_json ? "JSON" : "UBJ";
-  json model;
-  try {
-    JsonBoundsCheck bounds(bytes.size(), kMaxDepth);
-    if (is_json) {
-      std::string text = MarkNonFinite(bytes);
-      if (!json::sax_parse(text, &bounds)) {
-        return InvalidArgument("XGBoost model: not valid JSON: {}", bounds.error());
-      }
-      model = json::parse(text);
-      RestoreNonFinite(model);
-    } else {
-      if (!json::sax_parse(bytes.begin(), bytes.end(), &bounds, json::input_format_t::ubjson)) {
-        return InvalidArgument("XGBoost model: not valid UBJ: {}", bounds.error());
-      }
-      model = json::from_ubjson(bytes.begin(), bytes.end());
-    }
-  } catch (const std::exception& e) {
-    return InvalidArgument("XGBoost model: not valid {}: {}", format_name, e.what());
-  }
+  SLUICE_ASSIGN_OR_RETURN(json model, ReadModelDocument(bytes, FormatOf(bytes)));
   SLUICE_RETURN_IF_ERROR(CheckLearner(model));
   std::string text;
   text.reserve(bytes.size());

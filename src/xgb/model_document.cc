@@ -1,0 +1,101 @@
+#include "xgb/model_document.h"
+
+#include <fmt/format.h>
+
+#include <limits>
+#include <string>
+#include <string_view>
+
+#include "base/json_bounds.h"
+
+namespace sluice::xgb {
+namespace {
+
+using json = nlohmann::json;
+
+// Outside strings the non-finite words become marker strings for nlohmann to read; Restore turns
+// the markers back into numbers.
+constexpr std::string_view kMarker = "\\u0000";  // a NUL: never in XGBoost's own strings
+
+std::string MarkNonFinite(std::string_view text) {
+  std::string marked;
+  marked.reserve(text.size());
+  bool in_string = false;
+  for (size_t i = 0; i < text.size(); ++i) {
+    char c = text[i];
+    if (in_string) {
+      if (c == '\\' && i + 1 < text.size()) {
+        marked += c;
+        c = text[++i];
+      } else if (c == '"') {
+        in_string = false;
+      }
+    } else if (c == '"') {
+      in_string = true;
+    } else {
+      bool replaced = false;
+      for (std::string_view word : {"NaN", "Infinity", "-Infinity"}) {
+        if (text.substr(i).starts_with(word)) {
+          marked += fmt::format("\"{}{}\"", kMarker, word);
+          i += word.size() - 1;
+          replaced = true;
+          break;
+        }
+      }
+      if (replaced) continue;
+    }
+    marked += c;
+  }
+  return marked;
+}
+
+void RestoreNonFinite(json& value) {
+  if (value.is_structured()) {
+    for (json& element : value) RestoreNonFinite(element);
+  } else if (value.is_string()) {
+    const std::string& text = value.get_ref<const std::string&>();
+    if (text.size() < 2 || text[0] != '\0') return;
+    std::string_view word = std::string_view(text).substr(1);
+    if (word == "NaN") value = std::numeric_limits<double>::quiet_NaN();
+    if (word == "Infinity") value = std::numeric_limits<double>::infinity();
+    if (word == "-Infinity") value = -std::numeric_limits<double>::infinity();
+  }
+}
+
+}  // namespace
+
+ModelFormat FormatOf(std::span<const uint8_t> bytes) {
+  return bytes.size() >= 2 && bytes[0] == '{' && bytes[1] == '"' ? ModelFormat::kJson
+                                                                 : ModelFormat::kUbj;
+}
+
+Result<json> ReadModelDocument(std::span<const uint8_t> bytes, ModelFormat format) {
+  const bool is_json = format == ModelFormat::kJson;
+  const std::string_view format_name = is_json ? "JSON" : "UBJ";
+  json model;
+  try {
+    JsonBoundsCheck bounds(bytes.size(), kMaxModelNesting);
+    if (is_json) {
+      std::string_view text(reinterpret_cast<const char*>(bytes.data()), bytes.size());
+      const bool non_finite = text.find("NaN") != std::string_view::npos ||
+                              text.find("Infinity") != std::string_view::npos;
+      std::string marked = non_finite ? MarkNonFinite(text) : std::string();
+      if (non_finite) text = marked;
+      if (!json::sax_parse(text, &bounds)) {
+        return InvalidArgument("XGBoost model: not valid JSON: {}", bounds.error());
+      }
+      model = json::parse(text);
+      if (non_finite) RestoreNonFinite(model);
+    } else {
+      if (!json::sax_parse(bytes.begin(), bytes.end(), &bounds, json::input_format_t::ubjson)) {
+        return InvalidArgument("XGBoost model: not valid UBJ: {}", bounds.error());
+      }
+      model = json::from_ubjson(bytes.begin(), bytes.end());
+    }
+  } catch (const std::exception& e) {
+    return InvalidArgument("XGBoost model: not valid {}: {}", format_name, e.what());
+  }
+  return model;
+}
+
+}  // namespace sluice::xgb
