@@ -9,11 +9,11 @@
 #include <cstdlib>
 #include <fstream>
 #include <nlohmann/json.hpp>
-#include <sstream>
 
 #include "base/clock.h"
 #include "http/client.h"
 #include "storage/workspace.h"
+#include "testing/sluice_binary.h"
 #include "testing/status_matchers.h"
 #include "testing/temp_dir.h"
 #include "tracking/tracking_store.h"
@@ -24,39 +24,12 @@ namespace {
 using ::testing::HasSubstr;
 using ::testing::Not;
 
-struct Outcome {
-  int exit_code = -1;
-  std::string out;
-  std::string err;
-};
-
-std::string Binary() {
-  const char* path = std::getenv("SLUICE_BINARY");
-  if (path == nullptr) {
-    ADD_FAILURE() << "set SLUICE_BINARY to the sluice binary (ctest does)";
-    return "sluice";
-  }
-  return path;
-}
-
-std::string Quote(const std::string& s) {
-  std::string q = "'";
-  for (char c : s) q += c == '\'' ? std::string("'\\''") : std::string(1, c);
-  return q + "'";
-}
+using Outcome = testing::CommandOutcome;
 
 class CliTest : public ::testing::Test {
  protected:
   Outcome Sluice(const std::vector<std::string>& args) {
-    std::string command = "cd " + Quote(dir_.path().string()) + " && " + Quote(Binary());
-    for (const std::string& a : args) command += " " + Quote(a);
-    command += " > " + Quote((dir_ / "out").string()) + " 2> " + Quote((dir_ / "err").string());
-    int status = std::system(command.c_str());
-    Outcome o;
-    o.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-    o.out = testing::ReadFile(dir_ / "out");
-    o.err = testing::ReadFile(dir_ / "err");
-    return o;
+    return testing::RunSluice(dir_.path(), args);
   }
 
   testing::TempDir dir_;
@@ -400,7 +373,7 @@ TEST_F(CliTest, ServerServesAndStopsOnSigterm) {
   ASSERT_GE(pid, 0);
   if (pid == 0) {
     if (std::freopen(out.c_str(), "w", stdout) == nullptr) _exit(126);
-    std::string binary = Binary();
+    std::string binary = testing::SluiceBinary();
     std::string workspace = dir_.path().string();
     execl(binary.c_str(), binary.c_str(), "server", "--workspace", workspace.c_str(), "--port", "0",
           "--json", static_cast<char*>(nullptr));

@@ -3,13 +3,12 @@
 #include <fmt/format.h>
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
-#include <sys/wait.h>
 
-#include <cstdlib>
 #include <nlohmann/json.hpp>
 #include <random>
 #include <sstream>
 
+#include "testing/sluice_binary.h"
 #include "testing/temp_dir.h"
 
 namespace sluice::cli {
@@ -19,49 +18,14 @@ using ::testing::ElementsAre;
 using ::testing::HasSubstr;
 using Json = nlohmann::json;
 
-struct Outcome {
-  int exit_code = -1;
-  std::string out;
-  std::string err;
-};
-
-std::string Binary() {
-  const char* path = std::getenv("SLUICE_BINARY");
-  if (path == nullptr) {
-    ADD_FAILURE() << "set SLUICE_BINARY to the sluice binary (ctest does)";
-    return "sluice";
-  }
-  return path;
-}
-
-std::string Quote(const std::string& s) {
-  std::string q = "'";
-  for (char c : s) q += c == '\'' ? std::string("'\\''") : std::string(1, c);
-  return q + "'";
-}
-
-std::vector<std::string> Lines(const std::string& text) {
-  std::vector<std::string> lines;
-  std::istringstream in(text);
-  for (std::string line; std::getline(in, line);) lines.push_back(line);
-  return lines;
-}
+using Outcome = testing::CommandOutcome;
+using testing::Lines;
 
 class PredictTest : public ::testing::Test {
  protected:
   // Runs the binary in the test's folder; `stdin_file` (relative to it) is fed as its input.
   Outcome Sluice(const std::vector<std::string>& args, const std::string& stdin_file = "") {
-    std::string command = "cd " + Quote(dir_.path().string()) + " && " + Quote(Binary());
-    for (const std::string& a : args) command += " " + Quote(a);
-    command += " < " + (stdin_file.empty() ? std::string("/dev/null") : Quote(stdin_file));
-    command +=
-        " > " + Quote((dir_ / "stdout").string()) + " 2> " + Quote((dir_ / "stderr").string());
-    int status = std::system(command.c_str());
-    Outcome o;
-    o.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-    o.out = testing::ReadFile(dir_ / "stdout");
-    o.err = testing::ReadFile(dir_ / "stderr");
-    return o;
+    return testing::RunSluice(dir_.path(), args, stdin_file);
   }
 
   // x1 decides y; id and x2 are along for the ride.
