@@ -25,6 +25,7 @@ constexpr CommandGroup kCommandGroups[] = {
     {AddModelsCommands},
     {AddTrainingCommands},
     {AddPredictCommand},
+    {AddValidateCommands},
     // clang-format on
 };
 

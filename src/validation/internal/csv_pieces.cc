@@ -1,0 +1,157 @@
+#include "validation/internal/csv_pieces.h"
+
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <cstring>
+
+#include "base/file_util.h"
+
+namespace sluice::validation::internal {
+
+Result<std::unique_ptr<CsvPieceSource>> CsvPieceSource::Open(const std::filesystem::path& path,
+                                                             char delimiter, size_t piece_bytes) {
+  std::unique_ptr<CsvPieceSource> source(new CsvPieceSource(path, delimiter, piece_bytes));
+  SLUICE_RETURN_IF_ERROR(source->Rewind());
+  return source;
+}
+
+CsvPieceSource::~CsvPieceSource() {
+  if (fd_ >= 0) ::close(fd_);
+}
+
+Status CsvPieceSource::Rewind() {
+  if (fd_ >= 0) ::close(fd_);
+  fd_ = ::open(path_.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd_ < 0) return ErrnoError(errno, "cannot open", path_);
+  if (std::filesystem::is_directory(path_)) {
+    return InvalidArgument("cannot read '{}': it is a folder, not a file", path_.string());
+  }
+  eof_ = false;
+  buffer_.clear();
+  first_ = true;
+  types_.clear();
+  fallback_.clear();
+  return ReadHeader();
+}
+
+Status CsvPieceSource::Fill(size_t bytes) {
+  size_t filled = buffer_.size();
+  buffer_.resize(filled + bytes);
+  while (filled < buffer_.size()) {
+    const ssize_t n = ::read(fd_, buffer_.data() + filled, buffer_.size() - filled);
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) {
+      buffer_.resize(filled);
+      return ErrnoError(errno, "cannot read", path_);
+    }
+    if (n == 0) {
+      eof_ = true;
+      break;
+    }
+    filled += static_cast<size_t>(n);
+  }
+  buffer_.resize(filled);
+  return Status::Ok();
+}
+
+Status CsvPieceSource::ReadHeader() {
+  size_t end = std::string::npos;
+  while ((end = buffer_.find('\n')) == std::string::npos && !eof_) {
+    SLUICE_RETURN_IF_ERROR(Fill(std::min(piece_bytes_, size_t{1} << 16)));
+  }
+  end = end == std::string::npos ? buffer_.size() : end + 1;
+  // The header stays in the buffer: the first piece is parsed with it.
+  header_ = buffer_.substr(0, end);
+  if (header_.find('"') != std::string::npos) fallback_ = "the header has quoted fields";
+  table::CsvOptions options;
+  options.delimiter = delimiter_;
+  Result<table::Table> header = table::ParseCsv(header_, options);
+  if (!header.ok()) return std::move(header).status().WithContext(path_.string());
+  names_ = header->ColumnNames();
+  return Status::Ok();
+}
+
+Result<std::optional<table::Table>> CsvPieceSource::Next() {
+  for (;;) {
+    if (!fallback_.empty()) return FailedPrecondition("{}: {}", path_.string(), fallback_);
+    if (buffer_.size() < piece_bytes_ && !eof_) {
+      SLUICE_RETURN_IF_ERROR(Fill(piece_bytes_ - buffer_.size()));
+    }
+    if ((buffer_.empty() || (first_ && buffer_.size() == header_.size())) && eof_) {
+      if (!first_) return std::optional<table::Table>();
+      // A header and no rows: its columns, as ReadCsv gives them.
+      first_ = false;
+      buffer_.clear();
+      table::CsvOptions options;
+      options.delimiter = delimiter_;
+      SLUICE_ASSIGN_OR_RETURN(table::Table empty,
+                              table::ParseCsv(header_, options).WithContext(path_.string()));
+      return std::optional<table::Table>(std::move(empty));
+    }
+    // The piece ends at its last line end; a line longer than a piece makes it grow, and the
+    // first piece holds at least one line after the header.
+    const size_t least = first_ ? header_.size() : 0;
+    size_t cut = eof_ ? buffer_.size() : buffer_.rfind('\n');
+    while (cut == std::string::npos || (!eof_ && cut < least)) {
+      SLUICE_RETURN_IF_ERROR(Fill(piece_bytes_));
+      cut = eof_ ? buffer_.size() : buffer_.rfind('\n');
+    }
+    if (!eof_) ++cut;
+    if (std::memchr(buffer_.data(), '"', cut) != nullptr) {
+      fallback_ = "the file has quoted fields";
+      continue;
+    }
+    table::CsvOptions options;
+    options.delimiter = delimiter_;
+    Result<table::Table> parsed = table::Table();
+    if (first_) {
+      // The header and the first piece: errors here name the right lines.
+      parsed = table::ParseCsv(std::string_view(buffer_.data(), cut), options);
+      if (!parsed.ok()) return std::move(parsed).status().WithContext(path_.string());
+      const bool last = eof_ && cut == buffer_.size();
+      if (parsed->num_rows() == 0 && !last) {  // blank lines only so far: read on
+        SLUICE_RETURN_IF_ERROR(Fill(piece_bytes_));
+        continue;
+      }
+      for (size_t c = 0; c < parsed->num_columns(); ++c) {
+        const table::Column& column = parsed->column(c);
+        // A column with no value yet has no type yet (float64 is only the reader's default).
+        if (column.null_count() == column.size() && !last) {
+          fallback_ = "column '" + column.name() + "' has no values in the first part";
+        }
+        types_["column_" + std::to_string(c)] = column.type();
+      }
+      if (!fallback_.empty()) continue;
+      first_ = false;
+    } else {
+      options.header = false;
+      options.types = types_;
+      parsed = table::ParseCsv(std::string_view(buffer_.data(), cut), options);
+      if (!parsed.ok()) {
+        fallback_ =
+            "a later part does not parse with the first part's types: " + parsed.status().message();
+        continue;
+      }
+      if (parsed->num_columns() == 0) {  // blank lines only
+        buffer_.erase(0, cut);
+        continue;
+      }
+      if (parsed->num_columns() != names_.size()) {
+        fallback_ = "a later part has another number of fields";
+        continue;
+      }
+      std::vector<table::Column> renamed;
+      for (size_t c = 0; c < names_.size(); ++c) {
+        renamed.push_back(parsed->column(c).Renamed(names_[c]));
+      }
+      SLUICE_ASSIGN_OR_RETURN(parsed, table::Table::Make(std::move(renamed)));
+    }
+    buffer_.erase(0, cut);
+    return std::optional<table::Table>(std::move(parsed).value());
+  }
+}
+
+}  // namespace sluice::validation::internal

@@ -1,0 +1,59 @@
+// A CSV file read in large pieces cut at line ends, each parsed by table::ParseCsv on every core,
+// for files without quotes (where a line end always ends a record). Types come from the first
+// piece (all its rows) and are fixed for the rest. Anything this fast path cannot promise — a
+// quote, a later piece that does not parse with those types — stops it with fallback() set, and
+// the caller starts again with table::CsvChunkReader, whose errors name the exact line. Memory:
+// one piece of text (8 MiB) and its parsed columns, twice while the next piece is parsed.
+//
+// Thread safety: one thread at a time, like any TableSource.
+#pragma once
+
+#include <cstddef>
+#include <filesystem>
+#include <map>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "base/status.h"
+#include "table/table.h"
+#include "validation/engine.h"
+
+namespace sluice::validation::internal {
+
+class CsvPieceSource final : public TableSource {
+ public:
+  static Result<std::unique_ptr<CsvPieceSource>> Open(const std::filesystem::path& path,
+                                                      char delimiter,
+                                                      size_t piece_bytes = size_t{8} << 20);
+  ~CsvPieceSource() override;
+
+  Result<std::optional<table::Table>> Next() override;
+  std::vector<std::string> ColumnNames() const override { return names_; }
+  Status Rewind() override;
+  std::string Describe() const override { return path_.string(); }
+
+  // Why the fast path gave up ("" while it has not): the caller should read the file another way.
+  const std::string& fallback() const { return fallback_; }
+
+ private:
+  CsvPieceSource(std::filesystem::path path, char delimiter, size_t piece_bytes)
+      : path_(std::move(path)), delimiter_(delimiter), piece_bytes_(piece_bytes) {}
+  Status ReadHeader();
+  Status Fill(size_t bytes);
+
+  const std::filesystem::path path_;
+  const char delimiter_;
+  const size_t piece_bytes_;
+  int fd_ = -1;
+  bool eof_ = false;
+  std::string buffer_;  // unparsed text: the rest of the last piece read
+  std::vector<std::string> names_;
+  std::string header_;  // the header line, for the first piece
+  bool first_ = true;
+  std::map<std::string, table::Type> types_;  // column_<i> -> type, after the first piece
+  std::string fallback_;
+};
+
+}  // namespace sluice::validation::internal
