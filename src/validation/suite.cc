@@ -661,11 +661,28 @@ std::string SuiteToYaml(const Suite& suite) {
   }
   out << YAML::Key << "expectations" << YAML::Value << YAML::BeginSeq;
   for (const ExpectationConfig& e : suite.expectations) {
-    Json kwargs = e.kwargs;
-    if (!e.meta.empty()) kwargs["meta"] = e.meta;
+    // Parameters in the order of their declaration (column first, min before max), then any
+    // others, then meta.
+    std::vector<std::string> order;
+    if (const ExpectationSpec* spec = FindExpectation(e.type)) {
+      for (const ParamSpec* p : ParamsOf(*spec)) {
+        if (e.kwargs.contains(std::string(p->name))) order.emplace_back(p->name);
+      }
+    }
+    for (const auto& [key, value] : e.kwargs.items()) {
+      if (std::find(order.begin(), order.end(), key) == order.end()) order.push_back(key);
+    }
     out << YAML::BeginMap << YAML::Key << e.type << YAML::Value;
-    EmitJson(out, kwargs);
-    out << YAML::EndMap;
+    out << YAML::Flow << YAML::BeginMap;
+    for (const std::string& key : order) {
+      out << YAML::Key << key << YAML::Value;
+      EmitJson(out, e.kwargs[key]);
+    }
+    if (!e.meta.empty()) {
+      out << YAML::Key << "meta" << YAML::Value;
+      EmitJson(out, e.meta);
+    }
+    out << YAML::EndMap << YAML::EndMap;
   }
   out << YAML::EndSeq << YAML::EndMap;
   return std::string(out.c_str()) + "\n";

@@ -450,6 +450,15 @@ TEST(ExpectationsTest, UniquenessAcrossManySortedRuns) {
         << column;
     EXPECT_EQ(r["result"]["partial_unexpected_list"][0], 7) << column;
   }
+  // Data that arrives sorted skips the merge: repeats are neighbours.
+  std::vector<int64_t> sorted(200'000);
+  for (int64_t i = 0; i < 200'000; ++i) sorted[static_cast<size_t>(i)] = i;
+  sorted[101] = 100;
+  sorted[150'001] = 150'000;
+  Json r = Check(Make({Column::Int64("i", sorted)}),
+                 "expect_column_values_to_be_unique: {column: i}", "SUMMARY");
+  EXPECT_EQ(r["result"]["unexpected_count"], 4);
+  EXPECT_EQ(r["result"]["partial_unexpected_index_list"], Json({100, 101, 150'000, 150'001}));
 }
 
 }  // namespace

@@ -105,11 +105,23 @@ void ColumnState::AddMoments(const BlockView& b) {
     m = Moments(b.f64, b.present, b.n);
   } else if (b.type == table::Type::kString) {
     return;
+  } else if (b.i64 != nullptr) {
+    // Integers and timestamps: exact sum and range, moments in doubles.
+    const IntBlockMoments im = IntMoments(b.i64, b.present, b.n);
+    if (im.count == 0) return;
+    int_sum_ += (static_cast<Int128>(im.hi_sum) << 32) + static_cast<Int128>(im.lo_sum);
+    int_min_ = std::min(int_min_, im.min);
+    int_max_ = std::max(int_max_, im.max);
+    m.count = im.count;
+    m.sum = im.mean * static_cast<double>(im.count);
+    m.min = static_cast<double>(im.min);
+    m.max = static_cast<double>(im.max);
+    m.m2 = im.m2;
   } else {
-    // Integers, bools and timestamps: exact sum and range, moments in doubles.
+    // Bools, as 0/1.
     for (size_t i = 0; i < b.n; ++i) {
       if (!b.IsPresent(i)) continue;
-      const int64_t v = b.u8 != nullptr ? b.u8[i] : b.i64[i];
+      const int64_t v = b.u8[i];
       int_sum_ += v;
       int_min_ = std::min(int_min_, v);
       int_max_ = std::max(int_max_, v);
@@ -123,7 +135,7 @@ void ColumnState::AddMoments(const BlockView& b) {
       const double mean = m.sum / static_cast<double>(m.count);
       for (size_t i = 0; i < b.n; ++i) {
         if (!b.IsPresent(i)) continue;
-        const double d = b.Number(i) - mean;
+        const double d = b.u8[i] - mean;
         m.m2 += d * d;
       }
     }

@@ -446,13 +446,7 @@ class SortedUnique final : public RowMap {
 
   Result<ExpectationResult> Finish(const Schema&) override {
     if (!runs_.empty()) Seal(runs_.back());
-    // k-way merge of the runs: a min-heap of run heads.
-    using Head = std::pair<Item, size_t>;  // (item, run)
-    std::priority_queue<Head, std::vector<Head>, std::greater<>> heads;
-    std::vector<size_t> next(runs_.size(), 0);
-    for (size_t r = 0; r < runs_.size(); ++r) {
-      if (runs_[r].size > 0) heads.push({runs_[r].items[0], r});
-    }
+    std::erase_if(runs_, [](const Run& run) { return run.size == 0; });
     // The smallest Keep() rows among the repeats: a max-heap by row.
     std::priority_queue<std::pair<int64_t, Key>> kept;
     auto offer = [&](int64_t row, Key key) {
@@ -463,13 +457,11 @@ class SortedUnique final : public RowMap {
         kept.push({row, key});
       }
     };
+    // Items in value order: equal values are neighbours.
     bool have = false;
     Item first{};
     int64_t group = 0;
-    while (!heads.empty()) {
-      const auto [item, r] = heads.top();
-      heads.pop();
-      if (++next[r] < runs_[r].size) heads.push({runs_[r].items[next[r]], r});
+    auto visit = [&](const Item& item) {
       if (have && item.first == first.first) {
         if (++group == 2) {
           offer(first.second, first.first);
@@ -477,11 +469,33 @@ class SortedUnique final : public RowMap {
         }
         offer(item.second, item.first);
         unexpected_ += 1;
-        continue;
+        return;
       }
       have = true;
       first = item;
       group = 1;
+    };
+    // Runs in ascending order without overlap (data that arrives sorted) need no merge.
+    bool chained = true;
+    for (size_t r = 1; r < runs_.size() && chained; ++r) {
+      chained = runs_[r - 1].items[runs_[r - 1].size - 1].first < runs_[r].items[0].first;
+    }
+    if (chained) {
+      for (const Run& run : runs_) {
+        for (size_t k = 0; k < run.size; ++k) visit(run.items[k]);
+      }
+    } else {
+      // k-way merge: a min-heap of run heads.
+      using Head = std::pair<Item, size_t>;  // (item, run)
+      std::priority_queue<Head, std::vector<Head>, std::greater<>> heads;
+      std::vector<size_t> next(runs_.size(), 0);
+      for (size_t r = 0; r < runs_.size(); ++r) heads.push({runs_[r].items[0], r});
+      while (!heads.empty()) {
+        const auto [item, r] = heads.top();
+        heads.pop();
+        if (++next[r] < runs_[r].size) heads.push({runs_[r].items[next[r]], r});
+        visit(item);
+      }
     }
     runs_.clear();
     std::vector<std::pair<int64_t, Key>> rows;
@@ -505,7 +519,11 @@ class SortedUnique final : public RowMap {
   };
   static constexpr size_t kRun = size_t{1} << 16;
 
-  static void Seal(Run& run) { std::sort(run.items.get(), run.items.get() + run.size); }
+  // Ids and times usually arrive in order already: then the sort is a check.
+  static void Seal(Run& run) {
+    Item* begin = run.items.get();
+    if (!std::is_sorted(begin, begin + run.size)) std::sort(begin, begin + run.size);
+  }
 
   Key KeyOf(const BlockView& b, size_t i) const {
     if constexpr (std::is_same_v<Key, double>) {

@@ -147,6 +147,65 @@ SLUICE_KERNEL BlockMoments Moments(const double* x, const uint8_t* mask, size_t 
   return m;
 }
 
+SLUICE_KERNEL IntBlockMoments IntMoments(const int64_t* x, const uint8_t* mask, size_t n) {
+  IntBlockMoments m;
+  size_t first = 0;
+  if (mask != nullptr) {
+    while (first < n && mask[first] == 0) ++first;
+  }
+  if (first == n) return m;
+  const int64_t k = x[first];
+  int64_t hi_sum[kLanes] = {}, lo_sum[kLanes] = {}, lo[kLanes], hi[kLanes], count[kLanes] = {};
+  double s1[kLanes] = {}, s2[kLanes] = {};
+  for (size_t l = 0; l < kLanes; ++l) lo[l] = hi[l] = k;
+  // Two loops over the block (in cache): integer sums and range, then the shifted moments in
+  // doubles; each vectorizes alone, together they do not. Tails go to lane 0.
+  auto integers = [&](size_t i, size_t l) {
+    const bool keep = mask == nullptr || mask[i] != 0;
+    const int64_t v = keep ? x[i] : k;
+    const int64_t s = keep ? x[i] : 0;
+    hi_sum[l] += s >> 32;
+    lo_sum[l] += s & 0xffffffff;
+    lo[l] = v < lo[l] ? v : lo[l];
+    hi[l] = v > hi[l] ? v : hi[l];
+    count[l] += keep;
+  };
+  auto doubles = [&](size_t i, size_t l) {
+    const bool keep = mask == nullptr || mask[i] != 0;
+    // Wrapping difference: exact unless the spread exceeds 2^63.
+    const int64_t d64 =
+        keep ? static_cast<int64_t>(static_cast<uint64_t>(x[i]) - static_cast<uint64_t>(k)) : 0;
+    const double d = static_cast<double>(d64);
+    s1[l] += d;
+    s2[l] += d * d;
+  };
+  const size_t whole = n - n % kLanes;
+  for (size_t i = 0; i < whole; i += kLanes) {
+    for (size_t l = 0; l < kLanes; ++l) integers(i + l, l);
+  }
+  for (size_t i = whole; i < n; ++i) integers(i, 0);
+  for (size_t i = 0; i < whole; i += kLanes) {
+    for (size_t l = 0; l < kLanes; ++l) doubles(i + l, l);
+  }
+  for (size_t i = whole; i < n; ++i) doubles(i, 0);
+  double sum_d = 0, sum_d2 = 0;
+  m.min = k;
+  m.max = k;
+  for (size_t l = 0; l < kLanes; ++l) {
+    m.hi_sum += hi_sum[l];
+    m.lo_sum += static_cast<uint64_t>(lo_sum[l]);
+    m.min = std::min(m.min, lo[l]);
+    m.max = std::max(m.max, hi[l]);
+    m.count += static_cast<size_t>(count[l]);
+    sum_d += s1[l];
+    sum_d2 += s2[l];
+  }
+  const double cnt = static_cast<double>(m.count);
+  m.mean = static_cast<double>(k) + sum_d / cnt;
+  m.m2 = std::max(0.0, sum_d2 - sum_d * sum_d / cnt);
+  return m;
+}
+
 namespace {
 
 template <bool kStrictLo, bool kStrictHi>

@@ -24,6 +24,17 @@ struct BlockMoments {
 };
 BlockMoments Moments(const double* x, const uint8_t* mask, size_t n);
 
+// The same for integers, with the exact sum as hi_sum * 2^32 + lo_sum (each half summed in 64
+// bits, which cannot overflow for blocks of up to 2^31 values).
+struct IntBlockMoments {
+  size_t count = 0;
+  int64_t min = INT64_MAX, max = INT64_MIN;
+  int64_t hi_sum = 0;
+  uint64_t lo_sum = 0;
+  double mean = 0, m2 = 0;
+};
+IntBlockMoments IntMoments(const int64_t* x, const uint8_t* mask, size_t n);
+
 // Rows (among the masked ones) with x outside [lo, hi]; strict bounds exclude themselves.
 size_t CountOutside(const double* x, const uint8_t* mask, size_t n, double lo, double hi,
                     bool strict_lo, bool strict_hi);
