@@ -25,6 +25,7 @@ constexpr CommandGroup kCommandGroups[] = {
     {AddModelsCommands},
     {AddTrainingCommands},
     {AddPredictCommand},
+    {AddDataCommands},
     {AddValidateCommands},
     // clang-format on
 };

@@ -23,6 +23,7 @@ void AddRunsCommands(CLI::App& app, CommandContext& context);
 void AddModelsCommands(CLI::App& app, CommandContext& context);
 void AddTrainingCommands(CLI::App& app, CommandContext& context);  // train, tune, evaluate
 void AddPredictCommand(CLI::App& app, CommandContext& context);
+void AddDataCommands(CLI::App& app, CommandContext& context);
 void AddValidateCommands(CLI::App& app, CommandContext& context);
 
 }  // namespace sluice::cli

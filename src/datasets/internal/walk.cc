@@ -1,0 +1,220 @@
+#include "datasets/internal/walk.h"
+
+#include <dirent.h>
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <cstring>
+#include <mutex>
+#include <numeric>
+#include <utility>
+
+#include "base/file_util.h"
+
+namespace sluice::datasets::internal {
+namespace {
+
+namespace fs = std::filesystem;
+
+bool IsValidUtf8(std::string_view s) {
+  size_t i = 0;
+  while (i < s.size()) {
+    const unsigned char c = static_cast<unsigned char>(s[i]);
+    size_t n = c < 0x80 ? 1 : (c >> 5) == 0x6 ? 2 : (c >> 4) == 0xe ? 3 : (c >> 3) == 0x1e ? 4 : 0;
+    if (n == 0 || i + n > s.size()) return false;
+    for (size_t k = 1; k < n; ++k) {
+      if ((static_cast<unsigned char>(s[i + k]) >> 6) != 0x2) return false;
+    }
+    i += n;
+  }
+  return true;
+}
+
+std::string_view LastPart(std::string_view rel) {
+  const size_t slash = rel.rfind('/');
+  return slash == std::string_view::npos ? rel : rel.substr(slash + 1);
+}
+
+class Walker {
+ public:
+  explicit Walker(std::string shown) : shown_(std::move(shown)) {}
+
+  Status Walk(const std::string& dir, const std::string& rel,
+              std::vector<std::pair<uint64_t, uint64_t>>& ancestors) {
+    const std::string where = rel.empty() ? shown_ : shown_ + "/" + rel;
+    DIR* handle = ::opendir(dir.c_str());
+    if (handle == nullptr) {
+      const int error = errno;
+      if (error == EACCES || error == EPERM) {
+        return PermissionDenied("cannot read folder '{}': {}", where, std::strerror(error));
+      }
+      return ErrnoError(error, "cannot read folder", where);
+    }
+    const uint32_t dir_index = static_cast<uint32_t>(dirs_.size());
+    dirs_.push_back(dir);
+    std::vector<std::pair<std::string, unsigned char>> others;
+    errno = 0;
+    Status status;
+    while (const dirent* d = ::readdir(handle)) {
+      std::string_view name = d->d_name;
+      if (name == "." || name == ".." || name == ".sluice") continue;
+      if (!IsValidUtf8(name)) {
+        status = InvalidArgument("'{}/{}': file names must be UTF-8 to be stored in a manifest",
+                                 where, fs::path(std::string(name)).string());
+        break;
+      }
+      if (d->d_type == DT_REG) {
+        files_.push_back(
+            {rel.empty() ? std::string(name) : rel + "/" + std::string(name), dir_index, {}, {}});
+      } else {
+        others.emplace_back(std::string(name), d->d_type);
+      }
+    }
+    const int read_error = errno;
+    ::closedir(handle);
+    SLUICE_RETURN_IF_ERROR(status);
+    if (read_error != 0) return ErrnoError(read_error, "cannot read folder", where);
+
+    for (auto& [name, type] : others) {
+      const std::string child_rel = rel.empty() ? name : rel + "/" + name;
+      if (type != DT_DIR && type != DT_LNK && type != DT_UNKNOWN) {
+        notes_.push_back(fmt::format("skipped '{}/{}': not a regular file", shown_, child_rel));
+        continue;
+      }
+      const std::string child = dir + "/" + name;
+      struct stat st;
+      if (::stat(child.c_str(), &st) != 0) {
+        const int error = errno;
+        if (error == ELOOP) {
+          return InvalidArgument("'{}/{}' is a symlink loop", shown_, child_rel);
+        }
+        if (error == ENOENT) {
+          return NotFound("'{}/{}' is a symlink to a missing file", shown_, child_rel);
+        }
+        return ErrnoError(error, "cannot stat", shown_ + "/" + child_rel);
+      }
+      if (S_ISREG(st.st_mode)) {
+        files_.push_back({child_rel, dir_index, {}, {}});
+      } else if (S_ISDIR(st.st_mode)) {
+        const std::pair<uint64_t, uint64_t> id{st.st_dev, st.st_ino};
+        if (std::find(ancestors.begin(), ancestors.end(), id) != ancestors.end()) {
+          return InvalidArgument("'{}/{}' is a symlink loop: it leads back to a folder above it",
+                                 shown_, child_rel);
+        }
+        ancestors.push_back(id);
+        SLUICE_RETURN_IF_ERROR(Walk(child, child_rel, ancestors));
+        ancestors.pop_back();
+      } else {
+        notes_.push_back(fmt::format("skipped '{}/{}': not a regular file", shown_, child_rel));
+      }
+    }
+    return Status::Ok();
+  }
+
+  std::vector<std::string> dirs_;
+  std::vector<SourceFile> files_;  // in walk order: grouped by folder
+  std::vector<std::string> notes_;
+
+ private:
+  std::string shown_;
+};
+
+}  // namespace
+
+FileStat FileStatOf(const struct stat& st) {
+  FileStat f;
+  f.device = st.st_dev;
+  f.inode = st.st_ino;
+  f.size_bytes = static_cast<uint64_t>(st.st_size);
+  f.mtime_ns = static_cast<int64_t>(st.st_mtim.tv_sec) * 1'000'000'000 + st.st_mtim.tv_nsec;
+  f.ctime_ns = static_cast<int64_t>(st.st_ctim.tv_sec) * 1'000'000'000 + st.st_ctim.tv_nsec;
+  f.mode = (st.st_mode & S_IXUSR) ? 0755 : 0644;
+  return f;
+}
+
+std::string Sources::AbsPath(const SourceFile& f) const {
+  std::string out = dirs[f.dir];
+  out += '/';
+  out += f.name.empty() ? LastPart(f.rel) : std::string_view(f.name);
+  return out;
+}
+
+std::string Sources::Shown(const SourceFile& f) const {
+  return single_file ? shown : shown + "/" + f.rel;
+}
+
+Result<Sources> SingleFile(const fs::path& file, const std::string& shown) {
+  struct stat st;
+  if (::stat(file.c_str(), &st) != 0) return ErrnoError(errno, "cannot stat", shown);
+  Sources out;
+  out.shown = shown;
+  out.single_file = true;
+  out.dirs.push_back(file.parent_path().string());
+  out.files.push_back({file.filename().string(), 0, {}, FileStatOf(st)});
+  return out;
+}
+
+Result<Sources> WalkFolder(const fs::path& root, const std::string& shown, ThreadPool* pool) {
+  struct stat st;
+  if (::stat(root.c_str(), &st) != 0) {
+    const int error = errno;
+    if (error == ELOOP) return InvalidArgument("'{}' is a symlink loop", shown);
+    return ErrnoError(error, "cannot stat", shown);
+  }
+  if (!S_ISDIR(st.st_mode)) return InvalidArgument("'{}' is not a folder", shown);
+  Walker walker(shown);
+  std::vector<std::pair<uint64_t, uint64_t>> ancestors = {{st.st_dev, st.st_ino}};
+  SLUICE_RETURN_IF_ERROR(walker.Walk(root.string(), "", ancestors));
+
+  Sources out;
+  out.shown = shown;
+  out.dirs = std::move(walker.dirs_);
+  out.notes = std::move(walker.notes_);
+  std::vector<SourceFile>& files = walker.files_;
+
+  // Stat in walk order (files of a folder together), relative to the folder's descriptor: one
+  // path component to resolve instead of the whole path.
+  std::mutex mutex;
+  Status first_error;
+  auto stat_range = [&](size_t begin, size_t end) {
+    int dir_fd = -1;
+    uint32_t open_dir = UINT32_MAX;
+    for (size_t i = begin; i < end; ++i) {
+      SourceFile& f = files[i];
+      if (f.dir != open_dir) {
+        if (dir_fd >= 0) ::close(dir_fd);
+        dir_fd = ::open(out.dirs[f.dir].c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+        open_dir = f.dir;
+      }
+      struct stat fst;
+      const std::string_view name = LastPart(f.rel);
+      const int rc = dir_fd >= 0 ? ::fstatat(dir_fd, std::string(name).c_str(), &fst, 0)
+                                 : ::stat(out.AbsPath(f).c_str(), &fst);
+      if (rc != 0) {
+        const int error = errno;
+        std::lock_guard lock(mutex);
+        if (first_error.ok()) first_error = ErrnoError(error, "cannot stat", shown + "/" + f.rel);
+        continue;
+      }
+      f.stat = FileStatOf(fst);
+    }
+    if (dir_fd >= 0) ::close(dir_fd);
+  };
+  const size_t batch = 1024;
+  const size_t batches = (files.size() + batch - 1) / batch;
+  if (pool != nullptr && batches > 1) {
+    pool->ParallelFor(
+        batches, [&](size_t b) { stat_range(b * batch, std::min(files.size(), (b + 1) * batch)); });
+  } else {
+    stat_range(0, files.size());
+  }
+  SLUICE_RETURN_IF_ERROR(first_error);
+  std::sort(files.begin(), files.end(),
+            [](const SourceFile& a, const SourceFile& b) { return a.rel < b.rel; });
+  out.files = std::move(files);
+  return out;
+}
+
+}  // namespace sluice::datasets::internal
