@@ -16,6 +16,7 @@
 #include <thread>
 
 #include "base/sha256.h"
+#include "testing/sluice_binary.h"
 #include "testing/temp_dir.h"
 
 namespace sluice::cli {
@@ -26,26 +27,9 @@ using ::testing::HasSubstr;
 using ::testing::Not;
 using Json = nlohmann::json;
 
-struct Outcome {
-  int exit_code = -1;
-  std::string out;
-  std::string err;
-};
-
-std::string Binary() {
-  const char* path = std::getenv("SLUICE_BINARY");
-  if (path == nullptr) {
-    ADD_FAILURE() << "set SLUICE_BINARY to the sluice binary (ctest does)";
-    return "sluice";
-  }
-  return path;
-}
-
-std::string Quote(const std::string& s) {
-  std::string q = "'";
-  for (char c : s) q += c == '\'' ? std::string("'\\''") : std::string(1, c);
-  return q + "'";
-}
+using Outcome = testing::CommandOutcome;
+using testing::ShellQuote;
+using testing::SluiceBinary;
 
 std::string RandomText(size_t bytes, uint32_t seed) {
   std::mt19937 random(seed);
@@ -66,11 +50,11 @@ class DataTest : public ::testing::Test {
   // same subshell (ulimit, trap).
   Outcome Sluice(const std::vector<std::string>& args, const fs::path& cwd = {},
                  const std::string& prefix = "") {
-    std::string command =
-        "(cd " + Quote((cwd.empty() ? ws_ : cwd).string()) + " && " + prefix + Quote(Binary());
-    for (const std::string& a : args) command += " " + Quote(a);
-    command += " < /dev/null > " + Quote((dir_ / "stdout").string()) + " 2> " +
-               Quote((dir_ / "stderr").string()) + ")";
+    std::string command = "(cd " + ShellQuote((cwd.empty() ? ws_ : cwd).string()) + " && " +
+                          prefix + ShellQuote(SluiceBinary());
+    for (const std::string& a : args) command += " " + ShellQuote(a);
+    command += " < /dev/null > " + ShellQuote((dir_ / "stdout").string()) + " 2> " +
+               ShellQuote((dir_ / "stderr").string()) + ")";
     int status = std::system(command.c_str());
     Outcome o;
     o.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
@@ -100,7 +84,7 @@ class DataTest : public ::testing::Test {
       if (chdir(ws_.c_str()) != 0) _exit(127);
       freopen("/dev/null", "w", stdout);
       freopen("/dev/null", "w", stderr);
-      std::vector<std::string> full = {Binary()};
+      std::vector<std::string> full = {SluiceBinary()};
       full.insert(full.end(), args.begin(), args.end());
       std::vector<char*> argv;
       for (std::string& a : full) argv.push_back(a.data());
@@ -389,9 +373,9 @@ TEST_F(DataTest, ImportsADvcRepository) {
   // md5 as DVC computes it (of the raw bytes), from coreutils' md5sum.
   auto md5sum = [&](const std::string& content) {
     testing::WriteFile(dir_ / "probe", content);
-    std::system(
-        ("md5sum " + Quote((dir_ / "probe").string()) + " > " + Quote((dir_ / "md5.txt").string()))
-            .c_str());
+    std::system(("md5sum " + ShellQuote((dir_ / "probe").string()) + " > " +
+                 ShellQuote((dir_ / "md5.txt").string()))
+                    .c_str());
     return testing::ReadFile(dir_ / "md5.txt").substr(0, 32);
   };
   auto cache_put = [&](const std::string& content, const std::string& suffix = "") {

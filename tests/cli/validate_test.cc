@@ -9,6 +9,7 @@
 #include <nlohmann/json.hpp>
 #include <random>
 
+#include "testing/sluice_binary.h"
 #include "testing/temp_dir.h"
 
 namespace sluice::cli {
@@ -17,40 +18,14 @@ namespace {
 using ::testing::HasSubstr;
 using Json = nlohmann::json;
 
-struct Outcome {
-  int exit_code = -1;
-  std::string out;
-  std::string err;
-};
-
-std::string Binary() {
-  const char* path = std::getenv("SLUICE_BINARY");
-  if (path == nullptr) {
-    ADD_FAILURE() << "set SLUICE_BINARY to the sluice binary (ctest does)";
-    return "sluice";
-  }
-  return path;
-}
-
-std::string Quote(const std::string& s) {
-  std::string q = "'";
-  for (char c : s) q += c == '\'' ? std::string("'\\''") : std::string(1, c);
-  return q + "'";
-}
+using Outcome = testing::CommandOutcome;
+using testing::ShellQuote;
+using testing::SluiceBinary;
 
 class ValidateTest : public ::testing::Test {
  protected:
   Outcome Sluice(const std::vector<std::string>& args) {
-    std::string command = "cd " + Quote(dir_.path().string()) + " && " + Quote(Binary());
-    for (const std::string& a : args) command += " " + Quote(a);
-    command += " < /dev/null > " + Quote((dir_ / "stdout").string()) + " 2> " +
-               Quote((dir_ / "stderr").string());
-    int status = std::system(command.c_str());
-    Outcome o;
-    o.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-    o.out = testing::ReadFile(dir_ / "stdout");
-    o.err = testing::ReadFile(dir_ / "stderr");
-    return o;
+    return testing::RunSluice(dir_.path(), args);
   }
 
   // id unique, age 20..69, plan from three values, score uniform in [shift, shift + 1).
