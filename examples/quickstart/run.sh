@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# The quickstart: the lifecycle on one workspace. Data -> a tracked training run -> a tuning
+# The quickstart: the lifecycle on one workspace. Versioned, validated data -> a tracked training run -> a tuning
 # search -> an evaluation gate against production -> promotion -> reproduction from the record
 # -> the bundle downloaded as MLflow would -> rollback; with the tracking server showing the same
 # runs and models to MLflow clients. Run it with `make quickstart`; it leaves the workspace in
@@ -18,11 +18,11 @@ step "sluice init"
 cd "$ws"
 
 step "data: churn.csv (5000 customers) and holdout.csv (2000), generated"
-gen() {  # rows seed -> CSV: churn depends on tenure, plan, support calls and a little noise
-  awk -v rows="$1" -v seed="$2" 'BEGIN {
+gen() {  # rows seed [first id] -> CSV: churn depends on tenure, plan, support calls and noise
+  awk -v rows="$1" -v seed="$2" -v first="${3:-1}" 'BEGIN {
     srand(seed); print "customer_id,tenure_months,plan,monthly_fee,support_calls,churned"
     split("basic pro team", plans, " ")
-    for (i = 1; i <= rows; i++) {
+    for (i = first; i < first + rows; i++) {
       tenure = int(rand() * 72); plan = plans[1 + int(rand() * 3)]
       fee = (plan == "basic" ? 20 : plan == "pro" ? 45 : 80) + rand() * 10
       calls = int(rand() * rand() * 10)
@@ -34,8 +34,22 @@ gen 5000 1 > churn.csv
 gen 2000 2 > holdout.csv
 head -3 churn.csv
 
+step "sluice data add: versions churn@1 and holdout@1 (a churn.csv.sluice pointer for git)"
+s data add churn.csv --name churn -m "export of November"
+s data add holdout.csv --name holdout
+
+step "sluice validate infer churn@1: a suite of expectations from the data"
+s validate infer churn@1 --out checks.yaml --margin 0.5
+
+step "December's rows arrive: validate them, then version them (only new chunks stored)"
+gen 500 3 5001 | tail -n +2 >> churn.csv
+s data status
+s validate run churn.csv --suite checks.yaml
+s data add churn.csv --name churn -m "plus December"
+s data diff churn@1 churn@2
+
 cat > train.yaml <<'EOF'
-data: churn.csv
+data: churn                   # the latest version of the dataset (recorded as churn@2)
 target: churned
 exclude: [customer_id]        # an id is not a feature
 experiment: churn
@@ -72,7 +86,7 @@ gates:
     min_delta: -0.005
 EOF
 if s evaluate --model models:/churn@staging --baseline models:/churn@production \
-     --data holdout.csv --gate gates.yaml; then
+     --data holdout --gate gates.yaml; then
   step "the gate passed: sluice models promote churn --from staging --to production"
   s models promote churn --from staging --to production --reason "passed the holdout gate"
 else
@@ -99,6 +113,9 @@ echo
 echo "mlflow.xgboost.load_model(\"models:/churn@production\") reads MLmodel -> model.json:"
 s models download models:/churn@production model
 ls model
+
+step "sluice data log churn: each version with the runs that used it"
+s data log churn
 
 step "a bad push to production, then sluice models rollback churn production"
 s models alias churn production 1

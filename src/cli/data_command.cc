@@ -37,7 +37,7 @@ class BarProgress final : public datasets::Progress {
   std::unique_ptr<ProgressBar> bar_;
 };
 
-Result<std::unique_ptr<DatasetStore>> OpenStore(Session& s, size_t threads = 0) {
+Result<std::unique_ptr<DatasetStore>> OpenStore(Session& s, size_t threads) {
   datasets::StoreOptions options;
   options.threads = threads;
   return DatasetStore::Open(s.workspace->database(), s.workspace->blobs(), s.workspace->root(),
@@ -50,8 +50,8 @@ std::function<void()> DataCommand(CommandContext& context,
                                   std::function<Status(Session&, DatasetStore&)> body,
                                   std::shared_ptr<size_t> threads = nullptr) {
   return SessionCommand(context, [body = std::move(body), threads](Session& s) -> Status {
-    SLUICE_ASSIGN_OR_RETURN(std::unique_ptr<DatasetStore> store,
-                            OpenStore(s, threads ? *threads : 0));
+    if (!threads || *threads == 0) return body(s, *s.datasets);
+    SLUICE_ASSIGN_OR_RETURN(std::unique_ptr<DatasetStore> store, OpenStore(s, *threads));
     return body(s, *store);
   });
 }
@@ -125,6 +125,16 @@ std::string ChangesSummary(const VersionInfo& v) {
   if (!v.changes.is_object()) return "first version";
   return fmt::format("+{} -{} ~{}", v.changes.value("added", 0), v.changes.value("removed", 0),
                      v.changes.value("modified", 0));
+}
+
+// "-", or how many runs used a version and the newest few short ids (--json lists them all).
+std::string RunsSummary(const std::vector<std::string>& runs) {
+  constexpr size_t kShown = 3;
+  if (runs.empty()) return "-";
+  std::string out = std::to_string(runs.size()) + ":";
+  for (size_t i = 0; i < std::min(kShown, runs.size()); ++i) out += " " + runs[i].substr(0, 8);
+  if (runs.size() > kShown) out += " ...";
+  return out;
 }
 
 // Runs whose inputs include this exact version (tracking's dataset digest).
@@ -371,7 +381,7 @@ void AddDataCommands(CLI::App& app, CommandContext& context) {
         table.AddRow({std::to_string(v.version), FormatTime(v.created_at), OrDash(v.created_by),
                       FormatBytes(v.size_bytes), std::to_string(v.file_count),
                       FormatBytes(v.stored_bytes), ChangesSummary(v), OrDash(Join(v.tags)),
-                      runs[i].empty() ? "-" : Join(runs[i]), OrDash(v.message)});
+                      RunsSummary(runs[i]), OrDash(v.message)});
       }
       std::cout << table.Render();
       return Status();
@@ -611,9 +621,8 @@ void AddDataCommands(CLI::App& app, CommandContext& context) {
     cmd->callback([ref, &context] {
       Status status = [&]() -> Status {
         SLUICE_ASSIGN_OR_RETURN(Session s, OpenSession(context.global));
-        SLUICE_ASSIGN_OR_RETURN(std::unique_ptr<DatasetStore> store, OpenStore(s));
         BarProgress progress;
-        SLUICE_ASSIGN_OR_RETURN(datasets::VerifyReport r, store->Verify(*ref, &progress));
+        SLUICE_ASSIGN_OR_RETURN(datasets::VerifyReport r, s.datasets->Verify(*ref, &progress));
         if (context.global.json) {
           Json problems = Json::array();
           for (const auto& p : r.problems) {

@@ -275,9 +275,8 @@ void AddRunsCommands(CLI::App& app, CommandContext& context) {
     cmd->add_option("run-id", *id, "Id of a run made by `sluice train`")->required();
     AddCommonFlags(*cmd, context);
     cmd->callback(SessionCommand(context, [id, &global, &context](Session& s) -> Status {
-      training::Services services{*s.tracking, *s.artifacts, *s.registry, SystemClock::Get(),
-                                  CurrentUser()};
-      SLUICE_ASSIGN_OR_RETURN(training::ReproduceResult result, training::Reproduce(*id, services));
+      SLUICE_ASSIGN_OR_RETURN(training::ReproduceResult result,
+                              training::Reproduce(*id, TrainingServices(s)));
       if (!result.identical) context.exit_code = kExitCheckFailed;
       if (global.json) {
         PrintJson({{"run_id", result.original_run_id},

@@ -28,6 +28,10 @@ Result<Session> OpenSession(const GlobalOptions& options) {
   SLUICE_ASSIGN_OR_RETURN(session.registry,
                           registry::RegistryStore::Open(session.workspace->database(),
                                                         *session.tracking, SystemClock::Get()));
+  SLUICE_ASSIGN_OR_RETURN(
+      session.datasets,
+      datasets::DatasetStore::Open(session.workspace->database(), session.workspace->blobs(),
+                                   session.workspace->root(), SystemClock::Get()));
   return session;
 }
 
@@ -38,6 +42,11 @@ std::function<void()> SessionCommand(CommandContext& context,
     Status status = session.ok() ? body(*session) : session.status();
     if (!status.ok()) context.exit_code = ReportError(context.global, status);
   };
+}
+
+training::Services TrainingServices(Session& s) {
+  return {*s.tracking,        *s.artifacts,  *s.registry,
+          SystemClock::Get(), CurrentUser(), s.datasets.get()};
 }
 
 std::string CurrentUser() {

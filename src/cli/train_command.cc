@@ -31,7 +31,10 @@ struct TrainFlags {
 
 void AddTrainFlags(CLI::App& cmd, TrainFlags& f) {
   cmd.add_option("--config,-c", f.config_file, "train.yaml (see --help-config)");
-  cmd.add_option("--data", f.data, "Training data: a CSV, TSV or JSONL file (field: data)");
+  cmd.add_option(
+      "--data", f.data,
+      "Training data: a CSV, TSV or JSONL file, or a dataset version: churn (latest), churn@2, "
+      "churn@TAG (field: data)");
   cmd.add_option("--target", f.target, "The column to predict (field: target)");
   cmd.add_option("--algo", f.algorithm, "xgboost or linear (field: algorithm)");
   cmd.add_option("--task", f.task, "auto, binary, multiclass or regression (field: task)");
@@ -65,10 +68,6 @@ Result<training::TrainConfig> BuildConfig(const TrainFlags& f) {
     SLUICE_RETURN_IF_ERROR(config.Set(set.substr(0, eq), set.substr(eq + 1)).WithContext("--set"));
   }
   return config;
-}
-
-training::Services ServicesOf(Session& s) {
-  return {*s.tracking, *s.artifacts, *s.registry, SystemClock::Get(), CurrentUser()};
 }
 
 Json MetricsJson(const std::map<std::string, double>& metrics) {
@@ -167,7 +166,7 @@ void AddTrain(CLI::App& app, CommandContext& context) {
         if (!bar) bar = std::make_unique<ProgressBar>("training", total, ProgressUnit::kItems);
         bar->Advance(static_cast<uint64_t>(done) - bar->done());
       };
-      Result<training::TrainResult> result = training::Train(config, ServicesOf(s), options);
+      Result<training::TrainResult> result = training::Train(config, TrainingServices(s), options);
       if (bar) bar->Finish();
       if (!result.ok()) return result.status();
       if (global.json) {
@@ -215,7 +214,7 @@ void AddTune(CLI::App& app, CommandContext& context) {
       ProgressBar bar("trials", static_cast<uint64_t>(spec.trials), ProgressUnit::kItems);
       SLUICE_ASSIGN_OR_RETURN(
           training::TuneResult result,
-          training::Tune(config, spec, ServicesOf(s),
+          training::Tune(config, spec, TrainingServices(s),
                          [&bar](const training::Trial&, size_t) { bar.Advance(1); }));
       bar.Finish();
       if (global.json) {
@@ -275,8 +274,10 @@ void AddEvaluate(CLI::App& app, CommandContext& context) {
                   "models:/<name>/<version>, models:/<name>@<alias> "
                   "or runs:/<run-id>/model")
       ->required();
-  cmd->add_option("--data", request->data,
-                  "Labelled data: CSV, TSV or JSONL with the target column")
+  cmd->add_option(
+         "--data", request->data,
+         "Labelled data with the target column: a CSV, TSV or JSONL file, or a dataset version "
+         "(churn, churn@2, churn@TAG)")
       ->required();
   cmd->add_option("--baseline", request->baseline_uri, "The model to compare with (delta gates)");
   cmd->add_option("--gate", *gate_file,
@@ -298,7 +299,7 @@ void AddEvaluate(CLI::App& app, CommandContext& context) {
           SLUICE_ASSIGN_OR_RETURN(r.gates, training::ParseGates(text, *gate_file));
         }
         SLUICE_ASSIGN_OR_RETURN(training::EvaluateResult result,
-                                training::Evaluate(r, ServicesOf(s)));
+                                training::Evaluate(r, TrainingServices(s)));
         if (!result.passed) context.exit_code = kExitCheckFailed;
         if (global.json) {
           Json gates = Json::array();

@@ -10,6 +10,7 @@
 #include "base/file_util.h"
 #include "base/strings.h"
 #include "cli/commands.h"
+#include "cli/session.h"
 #include "validation/validation.h"
 
 namespace sluice::cli {
@@ -18,18 +19,36 @@ namespace {
 using Json = nlohmann::json;
 
 // ---- Where data comes from -------------------------------------------------------------------
-// DATA is a file path today (CSV, TSV, JSONL). Dataset references (churn@2) plug in here, and
-// only here, when the datasets module offers them.
+// DATA is a file, else a dataset version of the workspace (churn, churn@2, churn@TAG). The
+// workspace is opened only then, so files validate outside any workspace.
+Result<std::string> DataPath(const GlobalOptions& global, const std::string& data) {
+  std::error_code ec;
+  if (std::filesystem::exists(data, ec)) return data;
+  Result<Session> session = OpenSession(global);
+  if (!session.ok()) {
+    return NotFound(
+        "'{}' is not a file, and it cannot be looked up as a dataset version ({}); give a .csv, "
+        ".tsv, .jsonl or .ndjson file, or run inside a workspace that holds the dataset",
+        data, session.status().message());
+  }
+  SLUICE_ASSIGN_OR_RETURN(std::optional<datasets::ResolvedData> resolved,
+                          datasets::ResolveDataArgument(*session->datasets, data));
+  return resolved ? resolved->path.string() : data;
+}
 
 // Streams DATA through the suite (CSV/TSV chunk by chunk, JSONL whole).
-Result<validation::SuiteResult> ValidateData(const std::string& data,
+Result<validation::SuiteResult> ValidateData(const GlobalOptions& global, const std::string& data,
                                              const validation::Suite& suite,
                                              const validation::ValidateOptions& options) {
-  return validation::ValidateFile(data, suite, options);
+  SLUICE_ASSIGN_OR_RETURN(std::string path, DataPath(global, data));
+  return validation::ValidateFile(path, suite, options);
 }
 
 // DATA as one table in memory (inference and skew look at every value).
-Result<table::Table> ReadData(const std::string& data) { return table::ReadTable(data); }
+Result<table::Table> ReadData(const GlobalOptions& global, const std::string& data) {
+  SLUICE_ASSIGN_OR_RETURN(std::string path, DataPath(global, data));
+  return table::ReadTable(path);
+}
 
 // ----------------------------------------------------------------------------------------------
 
@@ -87,7 +106,10 @@ void AddRun(CLI::App& group, CommandContext& context) {
       "chunks (files larger than memory are fine). Exit code 0 when every expectation passes, 8 "
       "when any fails");
   auto f = std::make_shared<RunFlags>();
-  cmd->add_option("DATA", f->data, "The data: a .csv, .tsv, .jsonl or .ndjson file")->required();
+  cmd->add_option("DATA", f->data,
+                  "The data: a .csv, .tsv, .jsonl or .ndjson file, or a dataset version (churn, "
+                  "churn@2, churn@TAG)")
+      ->required();
   cmd->add_option("--suite,-s", f->suite,
                   "The suite: YAML (docs/formats/validation-suite.md) or Great Expectations' "
                   "JSON suite")
@@ -119,7 +141,8 @@ void AddRun(CLI::App& group, CommandContext& context) {
           options.result_format,
           validation::ParseResultFormat(f->result_format).WithContext("--result-format"));
     }
-    SLUICE_ASSIGN_OR_RETURN(validation::SuiteResult result, ValidateData(f->data, suite, options));
+    SLUICE_ASSIGN_OR_RETURN(validation::SuiteResult result,
+                            ValidateData(context.global, f->data, suite, options));
     if (!f->html.empty()) SLUICE_RETURN_IF_ERROR(validation::WriteHtmlReport(result, f->html));
     if (context.global.json) {
       PrintJson(result.ToJson());
@@ -145,7 +168,10 @@ void AddInfer(CLI::App& group, CommandContext& context) {
       "nullability, range (with a margin) or set of values, length range, uniqueness. Edit it, "
       "then check new data with `sluice validate run`");
   auto f = std::make_shared<InferFlags>();
-  cmd->add_option("DATA", f->data, "The data: a .csv, .tsv, .jsonl or .ndjson file")->required();
+  cmd->add_option("DATA", f->data,
+                  "The data: a .csv, .tsv, .jsonl or .ndjson file, or a dataset version (churn, "
+                  "churn@2, churn@TAG)")
+      ->required();
   cmd->add_option("--out,-o", f->out,
                   "Where to write the suite: .yaml/.yml (default form) or .json (Great "
                   "Expectations' suite JSON); default: print YAML to stdout");
@@ -163,7 +189,7 @@ void AddInfer(CLI::App& group, CommandContext& context) {
       "  sluice validate infer data/train.csv --out checks.yaml\n"
       "  sluice validate infer data/train.csv --out suite.json   # for Great Expectations");
   cmd->callback(FileCommand(context, [f, &context]() -> Status {
-    SLUICE_ASSIGN_OR_RETURN(table::Table data, ReadData(f->data));
+    SLUICE_ASSIGN_OR_RETURN(table::Table data, ReadData(context.global, f->data));
     validation::InferOptions options;
     options.name = f->name.empty() ? std::filesystem::path(f->data).stem().string() : f->name;
     options.margin = f->margin;
@@ -213,9 +239,12 @@ void AddSkew(CLI::App& group, CommandContext& context) {
       "histograms for numeric ones. Exit code 8 when a column goes past its threshold or the "
       "columns differ");
   auto f = std::make_shared<SkewFlags>();
-  cmd->add_option("--reference,-r", f->reference, "Reference data (e.g. the training data)")
+  cmd->add_option("--reference,-r", f->reference,
+                  "Reference data (e.g. the training data): a file or a dataset version")
       ->required();
-  cmd->add_option("--current,-c", f->current, "Current data (e.g. serving traffic)")->required();
+  cmd->add_option("--current,-c", f->current,
+                  "Current data (e.g. serving traffic): a file or a dataset version")
+      ->required();
   cmd->add_option("--threshold", f->threshold, "Default threshold of every column")
       ->check(CLI::Range(0.0, 1.0))
       ->capture_default_str();
@@ -253,8 +282,9 @@ void AddSkew(CLI::App& group, CommandContext& context) {
       options.column_thresholds[item.substr(0, eq)] = value;
     }
     SLUICE_ASSIGN_OR_RETURN(table::Table reference,
-                            ReadData(f->reference).WithContext("--reference"));
-    SLUICE_ASSIGN_OR_RETURN(table::Table current, ReadData(f->current).WithContext("--current"));
+                            ReadData(context.global, f->reference).WithContext("--reference"));
+    SLUICE_ASSIGN_OR_RETURN(table::Table current,
+                            ReadData(context.global, f->current).WithContext("--current"));
     SLUICE_ASSIGN_OR_RETURN(validation::SkewResult skew,
                             validation::ComputeSkew(reference, current, options));
     if (context.global.json) {

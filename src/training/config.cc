@@ -57,8 +57,11 @@ constexpr ParamSpec Fraction(std::string_view key, std::string_view def, double 
 // The one declaration of every field. Keys of XGBoost's parameters are XGBoost's own names, so
 // its documentation applies unchanged.
 constexpr ParamSpec kSpecs[] = {
-    Required("data", "The training data: a CSV, TSV or JSONL file"),
-    Text("test_data", "", "A separate test file; when set, no test split is cut from `data`"),
+    Required("data",
+             "The training data: a CSV, TSV or JSONL file, or a dataset version (churn, churn@2, "
+             "churn@TAG)"),
+    Text("test_data", "",
+         "A separate test file or dataset version; when set, no test split is cut from `data`"),
     Required("target", "The column to predict"),
     Choice("task", "auto", "auto|binary|multiclass|regression",
            "What to predict; auto: bool or two values -> binary, strings or few integers -> "

@@ -160,7 +160,8 @@ Result<EvaluateResult> Evaluate(const EvaluateRequest& request, const Services& 
     }
   }
   SLUICE_RETURN_IF_ERROR(internal::CheckMetricNames(task, gate_metrics, "gates"));
-  SLUICE_ASSIGN_OR_RETURN(internal::LoadedData data, internal::ReadData(request.data));
+  SLUICE_ASSIGN_OR_RETURN(internal::LoadedData data,
+                          internal::ReadData(request.data, services.datasets));
 
   EvaluateResult result;
   result.rows = data.table.num_rows();

@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 
 #include "base/sha256.h"
+#include "training/internal/run_support.h"
 
 namespace sluice::training {
 namespace {
@@ -35,7 +36,9 @@ Result<ReproduceResult> Reproduce(std::string_view run_id, const Services& servi
       TrainConfig config,
       TrainConfig::FromYaml(yaml, fmt::format("run {} {}", run_id, kConfigArtifact)));
   const std::string& data = config.String("data");
-  Result<std::string> digest = Sha256::HexOfFile(data);
+  Result<internal::DataLocation> location = internal::LocateData(data, services.datasets);
+  Result<std::string> digest =
+      location.ok() ? Sha256::HexOfFile(location->path) : Result<std::string>(location.status());
   if (!digest.ok()) {
     return FailedPrecondition(
         "run {} trained on {}, which cannot be read now ({}); restore the "

@@ -343,17 +343,17 @@ Status RunBody::Go(const LoadedData& data, const std::optional<LoadedData>& test
 Result<TrainResult> Train(const TrainConfig& requested, const Services& services,
                           const TrainOptions& options) {
   SLUICE_RETURN_IF_ERROR(requested.Validate());
-  SLUICE_ASSIGN_OR_RETURN(LoadedData data, ReadData(requested.String("data")));
+  SLUICE_ASSIGN_OR_RETURN(LoadedData data, ReadData(requested.String("data"), services.datasets));
   std::optional<LoadedData> test_data;
   if (!requested.String("test_data").empty()) {
-    SLUICE_ASSIGN_OR_RETURN(test_data, ReadData(requested.String("test_data")));
+    SLUICE_ASSIGN_OR_RETURN(test_data, ReadData(requested.String("test_data"), services.datasets));
   }
   TrainResult result;
   SLUICE_ASSIGN_OR_RETURN(result.config, Resolve(requested, data.table, result.task));
   TrainConfig& config = result.config;
-  SLUICE_RETURN_IF_ERROR(config.Set("data", data.path));
+  SLUICE_RETURN_IF_ERROR(config.Set("data", data.source));
   if (test_data) {
-    SLUICE_RETURN_IF_ERROR(config.Set("test_data", test_data->path));
+    SLUICE_RETURN_IF_ERROR(config.Set("test_data", test_data->source));
     SLUICE_RETURN_IF_ERROR(config.Set("split.test", "0"));
   }
   SLUICE_ASSIGN_OR_RETURN(models::Target target,

@@ -19,6 +19,7 @@
 
 #include "base/clock.h"
 #include "base/status.h"
+#include "datasets/dataset_store.h"
 #include "models/bundle.h"
 #include "registry/registry_store.h"
 #include "tracking/artifacts.h"
@@ -33,6 +34,8 @@ struct Services {
   registry::RegistryStore& registry;
   const Clock& clock;
   std::string user;  // the run's user and the registry's actor
+  // Resolves data arguments that name a dataset version ("churn@2"); null = files only.
+  datasets::DatasetStore* datasets = nullptr;
 };
 
 // Tags every training run carries.

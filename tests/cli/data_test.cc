@@ -424,6 +424,60 @@ TEST_F(DataTest, ImportsADvcRepository) {
   EXPECT_THAT(corrupt.err, HasSubstr("the DVC cache is corrupt"));
 }
 
+// y follows x (with a few flips); `rows` rows from `seed`.
+std::string LabelledCsv(size_t rows, uint32_t seed) {
+  std::mt19937 random(seed);
+  std::uniform_real_distribution<double> u(0, 1);
+  std::string csv = "x,z,y\n";
+  for (size_t i = 0; i < rows; ++i) {
+    const double x = u(random), z = u(random);
+    csv += fmt::format("{:.4f},{:.4f},{}\n", x, z, (x > 0.5) != (u(random) < 0.05) ? 1 : 0);
+  }
+  return csv;
+}
+
+TEST_F(DataTest, TrainEvaluateAndValidateTakeDatasetVersions) {
+  Write("churn.csv", LabelledCsv(300, 1));
+  ASSERT_EQ(SluiceJson({"data", "add", "churn.csv", "--name", "churn"})["dataset"]["version"], 1);
+  Write("churn.csv", LabelledCsv(200, 2));
+  ASSERT_EQ(SluiceJson({"data", "add", "churn.csv", "--name", "churn"})["dataset"]["version"], 2);
+
+  Json trained =
+      SluiceJson({"train", "--data", "churn@1", "--target", "y", "--set", "xgboost.num_rounds=20"});
+  EXPECT_EQ(trained["rows"]["train"].get<int>() + trained["rows"]["validation"].get<int>() +
+                trained["rows"]["test"].get<int>(),
+            300);
+  const std::string run_id = trained["run_id"];
+  Json evaluated = SluiceJson({"evaluate", "--model", "runs:/" + run_id + "/model", "--data",
+                               "churn", "--experiment", "checks"});
+  EXPECT_EQ(evaluated["rows"], 200);
+
+  // The log names the runs that used each version: training used @1, evaluation @2.
+  Json log = SluiceJson({"data", "log", "churn"});
+  ASSERT_EQ(log["versions"].size(), 2u);
+  EXPECT_EQ(log["versions"][1]["version"], 1);
+  EXPECT_EQ(log["versions"][1]["runs"], Json::array({run_id}));
+  EXPECT_EQ(log["versions"][0]["runs"], Json::array({evaluated["run_id"]}));
+
+  Outcome inferred = Sluice({"validate", "infer", "churn@1", "--out", "checks.yaml"});
+  ASSERT_EQ(inferred.exit_code, 0) << inferred.err;
+  Json validated = SluiceJson({"validate", "run", "churn@1", "--suite", "checks.yaml"});
+  EXPECT_EQ(validated["meta"]["rows"], 300);
+  EXPECT_EQ(validated["success"], true);
+  Json skew = SluiceJson({"validate", "skew", "-r", "churn@1", "-c", "churn@1"});
+  EXPECT_EQ(skew["anomaly"], false) << skew.dump();
+  ASSERT_EQ(skew["columns"].size(), 3u);
+  EXPECT_EQ(skew["columns"][0]["reference_count"], 300);
+
+  Outcome missing = Sluice({"validate", "run", "churn@9", "--suite", "checks.yaml"});
+  EXPECT_NE(missing.exit_code, 0);
+  EXPECT_THAT(missing.err, HasSubstr("'churn@9' is neither a file nor a dataset version"));
+  Outcome outside = Sluice(
+      {"validate", "run", "churn@1", "--suite", (ws_ / "checks.yaml").string()}, dir_.path());
+  EXPECT_NE(outside.exit_code, 0);
+  EXPECT_THAT(outside.err, HasSubstr("'churn@1' is not a file, and it cannot be looked up"));
+}
+
 TEST_F(DataTest, EveryDataCommandHasHelpWithJson) {
   for (std::vector<std::string> command :
        std::vector<std::vector<std::string>>{{"data", "add"},

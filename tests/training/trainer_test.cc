@@ -12,6 +12,7 @@
 
 #include "base/clock.h"
 #include "base/sha256.h"
+#include "datasets/dataset_store.h"
 #include "models/predictor.h"
 #include "storage/workspace.h"
 #include "testing/status_matchers.h"
@@ -155,6 +156,57 @@ TEST_F(TrainerTest, ReproduceRetrainsTheSameModelBytes) {
       StatusIs(StatusCode::kFailedPrecondition,
                HasSubstr(fmt::format("trained on {} with sha256 {}, but the file now has",
                                      (dir_ / "churn.csv").string(), original.data_sha256))));
+}
+
+// Data given as a dataset version: the bytes of that version are read even after the workspace
+// file changed, the run records the version (name, manifest digest, "churn@1") so that `sluice
+// data log` finds it, and reproducing reads the same version again.
+TEST_F(TrainerTest, DatasetVersionsAreReadByReferenceAndRecordedAsRunInputs) {
+  ASSERT_OK_AND_ASSIGN(std::unique_ptr<datasets::DatasetStore> store,
+                       datasets::DatasetStore::Open(workspace_->database(), workspace_->blobs(),
+                                                    dir_.path(), clock_));
+  services_->datasets = store.get();
+  const std::string first_bytes = testing::ReadFile(dir_ / "churn.csv");
+  ASSERT_OK_AND_ASSIGN(datasets::AddResult v1,
+                       store->Add(dir_ / "churn.csv", {.name = "churn", .user = "tester"}));
+  testing::WriteFile(dir_ / "churn.csv", ChurnCsv(600, 4));
+  ASSERT_OK_AND_ASSIGN(datasets::AddResult v2,
+                       store->Add(dir_ / "churn.csv", {.name = "churn", .user = "tester"}));
+  ASSERT_EQ(v2.version.version, 2);
+
+  ASSERT_OK_AND_ASSIGN(TrainResult first, Train(Config({{"data", "churn@1"}}), *services_));
+  EXPECT_EQ(first.data_sha256, Sha256::HexOf(first_bytes));
+  EXPECT_EQ(first.train_rows + first.validation_rows + first.test_rows, 800u);
+  EXPECT_EQ(first.config.String("data"), "churn@1");
+  ASSERT_OK_AND_ASSIGN(tracking::Run run, tracking_->GetRun(first.run_id));
+  ASSERT_EQ(run.inputs.size(), 1u);
+  EXPECT_EQ(run.inputs[0].dataset.name, "churn");
+  EXPECT_EQ(run.inputs[0].dataset.digest, v1.version.digest);
+  EXPECT_EQ(run.inputs[0].dataset.source_type, "sluice");
+  EXPECT_EQ(run.inputs[0].dataset.source, R"({"uri":"churn@1"})");
+
+  // "churn" is the latest version, recorded by its number.
+  ASSERT_OK_AND_ASSIGN(TrainResult latest, Train(Config({{"data", "churn"}}), *services_));
+  EXPECT_EQ(latest.config.String("data"), "churn@2");
+  EXPECT_EQ(latest.train_rows + latest.validation_rows + latest.test_rows, 600u);
+
+  // The workspace file differs from version 1, yet version 1 reproduces.
+  ASSERT_OK_AND_ASSIGN(ReproduceResult again, Reproduce(first.run_id, *services_));
+  EXPECT_TRUE(again.identical);
+
+  EvaluateRequest request{.model_uri = fmt::format("runs:/{}/model", first.run_id),
+                          .data = "churn@2"};
+  ASSERT_OK_AND_ASSIGN(EvaluateResult evaluated, Evaluate(request, *services_));
+  EXPECT_EQ(evaluated.rows, 600u);
+  ASSERT_OK_AND_ASSIGN(tracking::Run evaluation, tracking_->GetRun(evaluated.run_id));
+  ASSERT_EQ(evaluation.inputs.size(), 1u);
+  EXPECT_EQ(evaluation.inputs[0].dataset.digest, v2.version.digest);
+
+  EXPECT_THAT(Train(Config({{"data", "churn@7"}}), *services_),
+              StatusIs(StatusCode::kNotFound,
+                       HasSubstr("'churn@7' is neither a file nor a dataset version")));
+  EXPECT_THAT(Train(Config({{"data", "nothing here.csv"}}), *services_),
+              StatusIs(StatusCode::kNotFound, HasSubstr("neither a file nor a dataset version")));
 }
 
 TEST_F(TrainerTest, LinearRegressionRecoversALinearTarget) {

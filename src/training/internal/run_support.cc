@@ -1,5 +1,7 @@
 #include "training/internal/run_support.h"
 
+#include <fmt/format.h>
+
 #include <algorithm>
 #include <filesystem>
 #include <nlohmann/json.hpp>
@@ -57,21 +59,42 @@ Status CheckMetricNames(models::Task task, const std::vector<std::string>& names
   return Status::Ok();
 }
 
-Result<LoadedData> ReadData(const std::string& path) {
+Result<DataLocation> LocateData(const std::string& argument, datasets::DatasetStore* datasets) {
+  if (datasets != nullptr) {
+    SLUICE_ASSIGN_OR_RETURN(std::optional<datasets::ResolvedData> resolved,
+                            datasets::ResolveDataArgument(*datasets, argument));
+    if (resolved) {
+      if (resolved->version.kind != datasets::DatasetKind::kFile) {
+        return InvalidArgument(
+            "data '{}' is a folder dataset; training and evaluation read one CSV, TSV or JSONL "
+            "file: add that file as its own dataset (sluice data add FILE --name NAME)",
+            argument);
+      }
+      std::string source = fmt::format("{}@{}", resolved->version.name, resolved->version.version);
+      return DataLocation{resolved->path.string(), std::move(source), std::move(resolved->version)};
+    }
+  }
   std::error_code ec;
-  fs::path absolute = fs::absolute(path, ec);
-  if (ec) return InvalidArgument("data '{}': {}", path, ec.message());
-  SLUICE_ASSIGN_OR_RETURN(table::Table data, table::ReadTable(absolute));
-  SLUICE_ASSIGN_OR_RETURN(std::string digest, Sha256::HexOfFile(absolute));
-  return LoadedData{std::move(data), std::move(digest), absolute.lexically_normal().string()};
+  fs::path absolute = fs::absolute(argument, ec);
+  if (ec) return InvalidArgument("data '{}': {}", argument, ec.message());
+  std::string path = absolute.lexically_normal().string();
+  return DataLocation{path, path, std::nullopt};
+}
+
+Result<LoadedData> ReadData(const std::string& argument, datasets::DatasetStore* datasets) {
+  SLUICE_ASSIGN_OR_RETURN(DataLocation location, LocateData(argument, datasets));
+  SLUICE_ASSIGN_OR_RETURN(table::Table data, table::ReadTable(location.path));
+  SLUICE_ASSIGN_OR_RETURN(std::string digest, Sha256::HexOfFile(location.path));
+  return LoadedData{std::move(data), std::move(digest), std::move(location.path),
+                    std::move(location.source), std::move(location.version)};
 }
 
 tracking::DatasetInput DatasetInputOf(const LoadedData& data, std::string_view context) {
   tracking::Dataset dataset{
-      .name = fs::path(data.path).filename().string(),
-      .digest = data.sha256,
-      .source_type = "local",
-      .source = Json{{"uri", data.path}}.dump(),
+      .name = data.version ? data.version->name : fs::path(data.path).filename().string(),
+      .digest = data.version ? data.version->digest : data.sha256,
+      .source_type = data.version ? "sluice" : "local",
+      .source = Json{{"uri", data.source}}.dump(),
       .schema = DatasetSchema(data.table),
       .profile = Json{{"num_rows", data.table.num_rows()},
                       {"num_elements", data.table.num_rows() * data.table.num_columns()}}

@@ -3,12 +3,14 @@
 #pragma once
 
 #include <map>
+#include <optional>
 #include <span>
 #include <string>
 #include <string_view>
 #include <vector>
 
 #include "base/status.h"
+#include "datasets/dataset_store.h"
 #include "models/features.h"
 #include "stats/metrics.h"
 #include "table/table.h"
@@ -18,12 +20,25 @@ namespace sluice::training::internal {
 
 struct LoadedData {
   table::Table table;
-  std::string sha256;
-  std::string path;  // absolute
+  std::string sha256;  // of the file's bytes
+  std::string path;    // absolute: the file read
+  // What a run records as its data, so that it can be read again: `path`, or "churn@2" when the
+  // data is a dataset version (then `version` is set).
+  std::string source;
+  std::optional<datasets::VersionInfo> version;
 };
 
-// Reads a CSV, TSV or JSONL file and its SHA-256.
-Result<LoadedData> ReadData(const std::string& path);
+// Where the data argument's bytes are: the file it names, else (when `datasets` is given) the
+// dataset version it names ("churn", "churn@2", "churn@gold"), which the result then holds.
+struct DataLocation {
+  std::string path;  // absolute
+  std::string source;
+  std::optional<datasets::VersionInfo> version;
+};
+Result<DataLocation> LocateData(const std::string& argument, datasets::DatasetStore* datasets);
+
+// Reads a CSV, TSV or JSONL file, or a dataset version's file, and its SHA-256.
+Result<LoadedData> ReadData(const std::string& argument, datasets::DatasetStore* datasets);
 
 // `names` (empty = all for the task) of predictions against labels. One at a time: a metric
 // undefined on this data (AUC when a small part holds one class) is left out rather than failing
@@ -37,8 +52,10 @@ std::map<std::string, double> ComputeMetrics(models::Task task, std::span<const 
 Status CheckMetricNames(models::Task task, const std::vector<std::string>& names,
                         std::string_view field);
 
-// The file as an MLflow dataset input: name, digest (its SHA-256), source, schema, row count;
-// `context` is "train", "test" or "evaluation".
+// The data as an MLflow dataset input: name, digest, source, schema, row count; `context` is
+// "train", "test" or "evaluation". A file is named by its file name with its SHA-256 as digest
+// (source type "local"); a dataset version by the dataset's name with the version's digest
+// (source type "sluice", source {"uri": "churn@2"}), which `sluice data log` looks runs up by.
 tracking::DatasetInput DatasetInputOf(const LoadedData& data, std::string_view context);
 
 // The id of the experiment named `name`, created when missing (also when another process
