@@ -24,7 +24,7 @@ constexpr size_t kTopFeatures = 5;
 // Flags every training command shares; they override the config file, and --set overrides all.
 struct TrainFlags {
   std::string config_file;
-  std::string data, target, algorithm, task, experiment, run_name, register_as;
+  std::string data, target, algorithm, task, experiment, run_name, register_as, suite;
   std::vector<std::string> sets;
   bool help_config = false;
 };
@@ -36,6 +36,8 @@ void AddTrainFlags(CLI::App& cmd, TrainFlags& f) {
       "Training data: a CSV, TSV or JSONL file, or a dataset version: churn (latest), churn@2, "
       "churn@TAG (field: data)");
   cmd.add_option("--target", f.target, "The column to predict (field: target)");
+  cmd.add_option("--suite", f.suite,
+                 "An expectation suite the data must pass, or training is refused (field: suite)");
   cmd.add_option("--algo", f.algorithm, "xgboost or linear (field: algorithm)");
   cmd.add_option("--task", f.task, "auto, binary, multiclass or regression (field: task)");
   cmd.add_option("--experiment", f.experiment, "Experiment name (created when missing)");
@@ -53,10 +55,14 @@ Result<training::TrainConfig> BuildConfig(const TrainFlags& f) {
     SLUICE_ASSIGN_OR_RETURN(std::string text, ReadFileToString(f.config_file));
     SLUICE_ASSIGN_OR_RETURN(config, training::TrainConfig::FromYaml(text, f.config_file));
   }
-  const std::pair<const char*, const std::string*> flags[] = {
-      {"data", &f.data},           {"target", &f.target},         {"algorithm", &f.algorithm},
-      {"task", &f.task},           {"experiment", &f.experiment}, {"run_name", &f.run_name},
-      {"register", &f.register_as}};
+  const std::pair<const char*, const std::string*> flags[] = {{"data", &f.data},
+                                                              {"target", &f.target},
+                                                              {"algorithm", &f.algorithm},
+                                                              {"task", &f.task},
+                                                              {"experiment", &f.experiment},
+                                                              {"run_name", &f.run_name},
+                                                              {"register", &f.register_as},
+                                                              {"suite", &f.suite}};
   for (const auto& [key, value] : flags) {
     if (!value->empty()) SLUICE_RETURN_IF_ERROR(config.Set(key, *value).WithContext("flag"));
   }
@@ -94,6 +100,11 @@ Json TrainJson(const training::TrainResult& r) {
       {"metrics", MetricsJson(r.metrics)},
       {"feature_importance", importance},
       {"data_sha256", r.data_sha256},
+      {"data_check", r.data_check
+                         ? Json{{"suite", r.data_check->suite_name},
+                                {"passed", r.data_check->success},
+                                {"expectations", r.data_check->statistics.evaluated_expectations}}
+                         : Json(nullptr)},
       {"model_sha256", r.model_sha256},
       {"model_uri", fmt::format("runs:/{}/{}", r.run_id, training::kModelArtifactPath)}};
   if (r.registered) {
@@ -111,6 +122,10 @@ void PrintTrainResult(const training::TrainResult& r) {
             << (r.best_round ? fmt::format(" (best round {})", *r.best_round) : "") << "\n"
             << "rows       " << r.train_rows << " train, " << r.validation_rows << " validation, "
             << r.test_rows << " test\n";
+  if (r.data_check) {
+    std::cout << "data check passed: " << r.data_check->statistics.evaluated_expectations
+              << " expectations of suite '" << r.data_check->suite_name << "'\n";
+  }
   Table metrics({"METRIC", "TRAIN", "VALIDATION", "TEST"});
   std::map<std::string, std::array<std::string, 3>> rows;
   for (const auto& [key, value] : r.metrics) {

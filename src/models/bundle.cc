@@ -12,6 +12,7 @@ using Json = nlohmann::json;
 
 constexpr std::string_view kInputExampleFile = "input_example.json";
 constexpr std::string_view kReferenceProfileFile = "reference_profile.json";
+constexpr std::string_view kInputSuiteFile = "input_suite.yaml";
 
 }  // namespace
 
@@ -72,6 +73,7 @@ std::vector<BundleFile> BundleFiles(const Bundle& bundle) {
       {"input_example", kInputExampleFile},
       {"reference_profile",
        bundle.reference_profile.empty() ? Json(nullptr) : Json(kReferenceProfileFile)},
+      {"input_suite", bundle.input_suite.empty() ? Json(nullptr) : Json(kInputSuiteFile)},
       {"libraries", bundle.libraries},
       {"run_id", bundle.run_id},
       {"created_ms", bundle.created_ms},
@@ -83,6 +85,9 @@ std::vector<BundleFile> BundleFiles(const Bundle& bundle) {
   files.push_back({std::string(kInputExampleFile), bundle.input_example});
   if (!bundle.reference_profile.empty()) {
     files.push_back({std::string(kReferenceProfileFile), bundle.reference_profile});
+  }
+  if (!bundle.input_suite.empty()) {
+    files.push_back({std::string(kInputSuiteFile), bundle.input_suite});
   }
   files.push_back({"MLmodel", internal::MlmodelYaml(bundle, bundle.model_bytes.size())});
   files.push_back({"requirements.txt", internal::RequirementsTxt(bundle)});
@@ -127,6 +132,10 @@ Result<Bundle> ReadBundle(const BundleFileReader& read_file) {
   }
   if (index.at("reference_profile").is_string()) {
     SLUICE_ASSIGN_OR_RETURN(bundle.reference_profile, read_file(kReferenceProfileFile));
+  }
+  // Bundles written before input suites existed have no key.
+  if (index.contains("input_suite") && index["input_suite"].is_string()) {
+    SLUICE_ASSIGN_OR_RETURN(bundle.input_suite, read_file(kInputSuiteFile));
   }
   return bundle;
 }

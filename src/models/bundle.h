@@ -42,6 +42,9 @@ struct Bundle {
   std::string input_example;
   // The training data's profile, for drift monitoring; "" until a profile is attached.
   std::string reference_profile;
+  // The expectation suite (YAML) the training data passed, for serving to check requests
+  // against; "" when training had none.
+  std::string input_suite;
   std::map<std::string, std::string> libraries;  // name -> version: sluice, xgboost
   std::string run_id;                            // the training run; "" when unknown
   int64_t created_ms = 0;
@@ -59,7 +62,8 @@ struct BundleFile {
 };
 
 // The files of the bundle: sluice.json, the model, input_example.json, reference_profile.json
-// when set, and for MLflow: MLmodel, requirements.txt, python_env.yaml, conda.yaml.
+// and input_suite.yaml when set, and for MLflow: MLmodel, requirements.txt, python_env.yaml,
+// conda.yaml.
 std::vector<BundleFile> BundleFiles(const Bundle& bundle);
 
 // Reads a bundle through `read_file` (given a name relative to the folder; kNotFound when

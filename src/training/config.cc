@@ -62,6 +62,11 @@ constexpr ParamSpec kSpecs[] = {
              "churn@TAG)"),
     Text("test_data", "",
          "A separate test file or dataset version; when set, no test split is cut from `data`"),
+    Text("suite", "",
+         "An expectation suite (YAML or Great Expectations JSON, see `sluice validate`) the data "
+         "must pass: failing data is refused before anything is recorded, the results are "
+         "stored as the artifact data_validation.json, and the suite travels with the model "
+         "(input_suite.yaml) for serving to check requests against"),
     Required("target", "The column to predict"),
     Choice("task", "auto", "auto|binary|multiclass|regression",
            "What to predict; auto: bool or two values -> binary, strings or few integers -> "

@@ -15,6 +15,7 @@
 #include "stats/metrics.h"
 #include "table/table.h"
 #include "tracking/validation.h"
+#include "training/internal/data_check.h"
 #include "training/internal/learners.h"
 #include "training/internal/run_support.h"
 #include "training/split.h"
@@ -191,7 +192,8 @@ class RunBody {
       : services_(services), options_(options), result_(result) {}
 
   Status Go(const LoadedData& data, const std::optional<LoadedData>& test_data,
-            const models::Target& target, const Split& split);
+            const std::optional<internal::DataCheck>& check, const models::Target& target,
+            const Split& split);
 
  private:
   Status LogMetrics(std::vector<tracking::Metric> metrics) {
@@ -229,7 +231,8 @@ Status RunBody::EvaluatePart(const models::Predictor& predictor, const table::Ta
 }
 
 Status RunBody::Go(const LoadedData& data, const std::optional<LoadedData>& test_data,
-                   const models::Target& target, const Split& split) {
+                   const std::optional<internal::DataCheck>& check, const models::Target& target,
+                   const Split& split) {
   const TrainConfig& config = result_.config;
   SLUICE_ASSIGN_OR_RETURN(tracking::Run run, services_.tracking.GetRun(result_.run_id));
   std::optional<std::string> root = tracking::ArtifactStorePath(run.info.artifact_uri);
@@ -253,6 +256,9 @@ Status RunBody::Go(const LoadedData& data, const std::optional<LoadedData>& test
   if (test_data) inputs.push_back(DatasetInputOf(*test_data, "test"));
   SLUICE_RETURN_IF_ERROR(services_.tracking.LogInputs(result_.run_id, inputs));
   SLUICE_RETURN_IF_ERROR(PutArtifact(kConfigArtifact, config.ToYaml()));
+  if (check) {
+    SLUICE_RETURN_IF_ERROR(PutArtifact(kDataCheckArtifact, check->ToJson().dump(2) + "\n"));
+  }
 
   table::Table train = data.table.Take(split.train);
   table::Table validation = data.table.Take(split.validation);
@@ -302,6 +308,7 @@ Status RunBody::Go(const LoadedData& data, const std::optional<LoadedData>& test
   bundle.libraries["sluice"] = SLUICE_VERSION;
   bundle.run_id = result_.run_id;
   bundle.created_ms = services_.clock.NowMillis();
+  if (check) bundle.input_suite = validation::SuiteToYaml(check->suite);
 
   // Scoring through the bundle's own predictor checks the bundle before anyone relies on it.
   SLUICE_ASSIGN_OR_RETURN(std::unique_ptr<models::Predictor> predictor,
@@ -348,10 +355,18 @@ Result<TrainResult> Train(const TrainConfig& requested, const Services& services
   if (!requested.String("test_data").empty()) {
     SLUICE_ASSIGN_OR_RETURN(test_data, ReadData(requested.String("test_data"), services.datasets));
   }
+  std::optional<internal::DataCheck> check;
+  if (!requested.String("suite").empty()) {
+    SLUICE_ASSIGN_OR_RETURN(check, internal::CheckData(requested.String("suite"), data, test_data));
+  }
   TrainResult result;
   SLUICE_ASSIGN_OR_RETURN(result.config, Resolve(requested, data.table, result.task));
   TrainConfig& config = result.config;
   SLUICE_RETURN_IF_ERROR(config.Set("data", data.source));
+  if (check) {
+    SLUICE_RETURN_IF_ERROR(config.Set("suite", check->suite_path));
+    result.data_check = check->train;
+  }
   if (test_data) {
     SLUICE_RETURN_IF_ERROR(config.Set("test_data", test_data->source));
     SLUICE_RETURN_IF_ERROR(config.Set("split.test", "0"));
@@ -387,6 +402,7 @@ Result<TrainResult> Train(const TrainConfig& requested, const Services& services
       {"sluice.version", SLUICE_VERSION},
       {std::string(kDataDigestTag), data.sha256},
   };
+  if (check) tags.push_back({std::string(kDataSuiteTag), check->suite.name});
   tags.insert(tags.end(), options.tags.begin(), options.tags.end());
   SLUICE_ASSIGN_OR_RETURN(tracking::Run run,
                           services.tracking.CreateRun({.experiment_id = result.experiment_id,
@@ -397,7 +413,7 @@ Result<TrainResult> Train(const TrainConfig& requested, const Services& services
   result.run_name = run.info.run_name;
 
   RunBody body(services, options, result);
-  Status status = body.Go(data, test_data, target, split);
+  Status status = body.Go(data, test_data, check, target, split);
   const std::string final_status = status.ok() ? "FINISHED" : "FAILED";
   if (!status.ok()) {
     // Best effort: the error that failed the run matters more than one recording it.

@@ -25,6 +25,7 @@
 #include "tracking/artifacts.h"
 #include "tracking/tracking_store.h"
 #include "training/config.h"
+#include "validation/result.h"
 
 namespace sluice::training {
 
@@ -41,11 +42,15 @@ struct Services {
 // Tags every training run carries.
 inline constexpr std::string_view kDataDigestTag = "sluice.data.sha256";
 inline constexpr std::string_view kModelDigestTag = "sluice.model.sha256";
+// The expectation suite the data passed (config `suite`), by its name.
+inline constexpr std::string_view kDataSuiteTag = "sluice.data.suite";
 inline constexpr std::string_view kReproducesTag = "sluice.reproduces";
 inline constexpr std::string_view kParentRunTag = "mlflow.parentRunId";
 // Artifacts of a training run.
 inline constexpr std::string_view kModelArtifactPath = "model";
 inline constexpr std::string_view kConfigArtifact = "train.yaml";
+// The data's validation results against config `suite`, in Great Expectations' format.
+inline constexpr std::string_view kDataCheckArtifact = "data_validation.json";
 
 struct TrainOptions {
   std::vector<tracking::Tag> tags;  // added to the run (a parent run id, a reproduction)
@@ -66,6 +71,8 @@ struct TrainResult {
   std::map<std::string, double> metrics;  // "<split>_<metric>": validation_auc, test_rmse, ...
   std::vector<std::pair<std::string, double>> importance;  // feature -> importance, descending
   std::string data_sha256;
+  // The training data against config `suite` (it passed: failing data is refused), when set.
+  std::optional<validation::SuiteResult> data_check;
   std::string model_sha256;  // of the model file in the library's format
   std::optional<registry::ModelVersion> registered;
 };

@@ -461,6 +461,16 @@ TEST_F(DataTest, TrainEvaluateAndValidateTakeDatasetVersions) {
 
   Outcome inferred = Sluice({"validate", "infer", "churn@1", "--out", "checks.yaml"});
   ASSERT_EQ(inferred.exit_code, 0) << inferred.err;
+  // --suite: the data must pass before training, or nothing is recorded.
+  Json checked = SluiceJson({"train", "--data", "churn@1", "--target", "y", "--suite",
+                             "checks.yaml", "--set", "xgboost.num_rounds=5"});
+  EXPECT_EQ(checked["data_check"]["passed"], true) << checked.dump();
+  Write("low.yaml",
+        "expectations:\n  - expect_column_values_to_be_between: {column: x, max_value: 0.5}\n");
+  Outcome refused = Sluice({"train", "--data", "churn@2", "--target", "y", "--suite", "low.yaml"});
+  EXPECT_EQ(refused.exit_code, 5);
+  EXPECT_THAT(refused.err, HasSubstr("data churn@2 fails the suite"));
+  EXPECT_THAT(refused.err, HasSubstr("(expect_column_values_to_be_between) on x: "));
   Json validated = SluiceJson({"validate", "run", "churn@1", "--suite", "checks.yaml"});
   EXPECT_EQ(validated["meta"]["rows"], 300);
   EXPECT_EQ(validated["success"], true);

@@ -54,10 +54,11 @@ BundleFileReader ReaderOf(const std::map<std::string, std::string>& files) {
 TEST(BundleTest, FilesReadBackToTheSameBundle) {
   Bundle bundle = MakeBundle(Algorithm::kXgboost, /*categorical=*/true);
   bundle.reference_profile = R"({"columns": {}})";
+  bundle.input_suite = "name: checks\nexpectations: []\n";
   std::map<std::string, std::string> files = AsMap(BundleFiles(bundle));
   for (const char* name :
-       {"sluice.json", "model.json", "input_example.json", "reference_profile.json", "MLmodel",
-        "requirements.txt", "python_env.yaml", "conda.yaml"}) {
+       {"sluice.json", "model.json", "input_example.json", "reference_profile.json",
+        "input_suite.yaml", "MLmodel", "requirements.txt", "python_env.yaml", "conda.yaml"}) {
     EXPECT_TRUE(files.contains(name)) << name;
   }
   ASSERT_OK_AND_ASSIGN(Bundle back, ReadBundle(ReaderOf(files)));
@@ -67,10 +68,19 @@ TEST(BundleTest, FilesReadBackToTheSameBundle) {
   EXPECT_EQ(back.model_bytes, bundle.model_bytes);
   EXPECT_EQ(back.input_example, bundle.input_example);
   EXPECT_EQ(back.reference_profile, bundle.reference_profile);
+  EXPECT_EQ(back.input_suite, bundle.input_suite);
   EXPECT_EQ(back.libraries, bundle.libraries);
   EXPECT_EQ(back.run_id, bundle.run_id);
   EXPECT_EQ(back.created_ms, bundle.created_ms);
   EXPECT_EQ(back.metrics, bundle.metrics);
+
+  // A bundle written before input suites existed has no key, and reads as having none.
+  nlohmann::json index = nlohmann::json::parse(files["sluice.json"]);
+  index.erase("input_suite");
+  files["sluice.json"] = index.dump();
+  files.erase("input_suite.yaml");
+  ASSERT_OK_AND_ASSIGN(Bundle old, ReadBundle(ReaderOf(files)));
+  EXPECT_EQ(old.input_suite, "");
 }
 
 TEST(BundleTest, MlmodelHasTheFlavorsMlflowLoadsXgboostWith) {

@@ -25,6 +25,7 @@ namespace sluice::training {
 namespace {
 
 using ::sluice::testing::StatusIs;
+using ::testing::AllOf;
 using ::testing::Contains;
 using ::testing::Gt;
 using ::testing::HasSubstr;
@@ -207,6 +208,53 @@ TEST_F(TrainerTest, DatasetVersionsAreReadByReferenceAndRecordedAsRunInputs) {
                        HasSubstr("'churn@7' is neither a file nor a dataset version")));
   EXPECT_THAT(Train(Config({{"data", "nothing here.csv"}}), *services_),
               StatusIs(StatusCode::kNotFound, HasSubstr("neither a file nor a dataset version")));
+}
+
+// --suite: data that fails the suite is refused before a run exists; data that passes is
+// trained on, with the results as an artifact and the suite inside the model bundle.
+TEST_F(TrainerTest, SuiteRefusesFailingDataAndTravelsWithTheModel) {
+  testing::WriteFile(dir_ / "strict.yaml", R"(name: strict
+expectations:
+  - expect_column_values_to_be_between: {column: x1, min_value: 0, max_value: 1}
+  - expect_column_values_to_not_be_null: {column: x2}
+  - expect_column_values_to_be_in_set: {column: plan, value_set: [basic, pro]}
+)");
+  EXPECT_THAT(
+      Train(Config({{"suite", (dir_ / "strict.yaml").string()}}), *services_),
+      StatusIs(StatusCode::kFailedPrecondition,
+               AllOf(HasSubstr(fmt::format("data {} fails the suite 'strict' ({}): 2 of 3 "
+                                           "expectations failed: expectation 2 "
+                                           "(expect_column_values_to_not_be_null) on x2: ",
+                                           (dir_ / "churn.csv").string(),
+                                           (dir_ / "strict.yaml").string())),
+                     HasSubstr("expectation 3 (expect_column_values_to_be_in_set) on plan: "),
+                     HasSubstr("Nothing was recorded"))));
+  ASSERT_OK_AND_ASSIGN(auto runs, tracking_->SearchRuns({.experiment_ids = {"0"}}));
+  EXPECT_TRUE(runs.items.empty());
+
+  testing::WriteFile(dir_ / "loose.yaml", R"(name: loose
+expectations:
+  - expect_column_values_to_be_between: {column: x1, min_value: 0, max_value: 1}
+  - expect_column_values_to_not_be_null: {column: x2, mostly: 0.9}
+)");
+  ASSERT_OK_AND_ASSIGN(TrainResult result,
+                       Train(Config({{"suite", (dir_ / "loose.yaml").string()}}), *services_));
+  ASSERT_TRUE(result.data_check.has_value());
+  EXPECT_TRUE(result.data_check->success);
+  EXPECT_EQ(result.data_check->statistics.evaluated_expectations, 2);
+  EXPECT_EQ(result.config.String("suite"), (dir_ / "loose.yaml").string());
+  ASSERT_OK_AND_ASSIGN(tracking::Run run, tracking_->GetRun(result.run_id));
+  EXPECT_EQ(Tag(run, "sluice.data.suite"), "loose");
+  ASSERT_OK_AND_ASSIGN(models::Bundle bundle,
+                       LoadBundle(fmt::format("runs:/{}/model", result.run_id), *services_));
+  EXPECT_THAT(bundle.input_suite, HasSubstr("expect_column_values_to_not_be_null"));
+  ASSERT_OK_AND_ASSIGN(std::string stored,
+                       artifacts_->ReadAll(*tracking::ArtifactStorePath(run.info.artifact_uri) +
+                                           "/" + std::string(kDataCheckArtifact)));
+  nlohmann::json check = nlohmann::json::parse(stored);
+  EXPECT_EQ(check["suite"], "loose");
+  EXPECT_EQ(check["train"]["success"], true);
+  EXPECT_EQ(check["train"]["results"].size(), 2u);
 }
 
 TEST_F(TrainerTest, LinearRegressionRecoversALinearTarget) {
