@@ -127,6 +127,20 @@ std::string ChangesSummary(const VersionInfo& v) {
                      v.changes.value("modified", 0));
 }
 
+Json ValidationJson(const datasets::ValidationRecord& r) {
+  return {{"suite", r.suite},          {"success", r.success}, {"evaluated", r.evaluated},
+          {"failed", r.failed},        {"rows", r.rows},       {"created_at", r.created_at},
+          {"created_by", r.created_by}};
+}
+
+// The latest check of a version: "passed (churn)", "FAILED 2 of 21 (churn)", or "-".
+std::string ChecksSummary(const std::vector<datasets::ValidationRecord>& checks) {
+  if (checks.empty()) return "-";
+  const datasets::ValidationRecord& r = checks.front();
+  return r.success ? fmt::format("passed ({})", r.suite)
+                   : fmt::format("FAILED {} of {} ({})", r.failed, r.evaluated, r.suite);
+}
+
 // "-", or how many runs used a version and the newest few short ids (--json lists them all).
 std::string RunsSummary(const std::vector<std::string>& runs) {
   constexpr size_t kShown = 3;
@@ -351,8 +365,8 @@ void AddDataCommands(CLI::App& app, CommandContext& context) {
   {
     CLI::App* cmd = group->add_subcommand(
         "log",
-        "The versions of a dataset, newest first: when, who, size, what changed, tags, "
-        "and the runs that used each");
+        "The versions of a dataset, newest first: when, who, size, what changed, tags, the "
+        "latest validation (sluice validate run NAME@N), and the runs that used each");
     auto name = std::make_shared<std::string>();
     cmd->add_option("name", *name, "Dataset name")->required();
     AddCommonFlags(*cmd, context);
@@ -360,28 +374,33 @@ void AddDataCommands(CLI::App& app, CommandContext& context) {
       SLUICE_ASSIGN_OR_RETURN(auto versions, store.Log(*name));
       SLUICE_ASSIGN_OR_RETURN(auto experiments, AllExperimentIds(s));
       std::vector<std::vector<std::string>> runs;
+      std::vector<std::vector<datasets::ValidationRecord>> checks;
       for (const auto& v : versions) {
         SLUICE_ASSIGN_OR_RETURN(auto used, RunsUsing(s, v.digest, experiments));
         runs.push_back(std::move(used));
+        SLUICE_ASSIGN_OR_RETURN(auto checked, store.Validations(v.name, v.version));
+        checks.push_back(std::move(checked));
       }
       if (global.json) {
         Json list = Json::array();
         for (size_t i = 0; i < versions.size(); ++i) {
           Json item = VersionJson(versions[i]);
           item["runs"] = runs[i];
+          item["validations"] = Json::array();
+          for (const auto& c : checks[i]) item["validations"].push_back(ValidationJson(c));
           list.push_back(std::move(item));
         }
         PrintJson({{"name", *name}, {"versions", list}});
         return Status();
       }
-      Table table({"VERSION", "CREATED", "BY", "SIZE", "FILES", "STORED", "CHANGES", "TAGS", "RUNS",
-                   "MESSAGE"});
+      Table table({"VERSION", "CREATED", "BY", "SIZE", "FILES", "STORED", "CHANGES", "TAGS",
+                   "CHECKS", "RUNS", "MESSAGE"});
       for (size_t i = 0; i < versions.size(); ++i) {
         const auto& v = versions[i];
         table.AddRow({std::to_string(v.version), FormatTime(v.created_at), OrDash(v.created_by),
                       FormatBytes(v.size_bytes), std::to_string(v.file_count),
                       FormatBytes(v.stored_bytes), ChangesSummary(v), OrDash(Join(v.tags)),
-                      RunsSummary(runs[i]), OrDash(v.message)});
+                      ChecksSummary(checks[i]), RunsSummary(runs[i]), OrDash(v.message)});
       }
       std::cout << table.Render();
       return Status();
@@ -418,14 +437,18 @@ void AddDataCommands(CLI::App& app, CommandContext& context) {
   }
   {
     CLI::App* cmd = group->add_subcommand(
-        "show", "One version: digest, path, size, message, tags and its table profiles");
+        "show",
+        "One version: digest, path, size, message, tags, validations and its table profiles");
     auto ref = std::make_shared<std::string>();
     cmd->add_option("ref", *ref, "NAME, NAME@VERSION or NAME@TAG")->required();
     AddCommonFlags(*cmd, context);
     cmd->callback(DataCommand(context, [ref, &global](Session&, DatasetStore& store) -> Status {
       SLUICE_ASSIGN_OR_RETURN(VersionInfo v, store.Get(*ref));
+      SLUICE_ASSIGN_OR_RETURN(auto checks, store.Validations(v.name, v.version));
       if (global.json) {
-        PrintJson({{"dataset", VersionJson(v)}});
+        Json validations = Json::array();
+        for (const auto& c : checks) validations.push_back(ValidationJson(c));
+        PrintJson({{"dataset", VersionJson(v)}, {"validations", validations}});
         return Status();
       }
       std::cout << "dataset:   " << Ref(v) << "\n"
@@ -441,6 +464,10 @@ void AddDataCommands(CLI::App& app, CommandContext& context) {
                 << "changes:   " << ChangesSummary(v) << "\n"
                 << "tags:      " << OrDash(Join(v.tags)) << "\n"
                 << "message:   " << OrDash(v.message) << "\n";
+      for (const auto& c : checks) {
+        std::cout << "checked:   " << FormatTime(c.created_at) << " by " << OrDash(c.created_by)
+                  << ": " << ChecksSummary({c}) << ", " << c.rows << " rows\n";
+      }
       if (v.table_info.is_object() && v.table_info.contains("files")) {
         for (const auto& [path, t] : v.table_info["files"].items()) PrintProfile(path, t);
       }

@@ -21,9 +21,15 @@ using Json = nlohmann::json;
 // ---- Where data comes from -------------------------------------------------------------------
 // DATA is a file, else a dataset version of the workspace (churn, churn@2, churn@TAG). The
 // workspace is opened only then, so files validate outside any workspace.
-Result<std::string> DataPath(const GlobalOptions& global, const std::string& data) {
+struct DataSource {
+  std::string path;
+  std::optional<Session> session;  // open when DATA is a dataset version
+  std::optional<datasets::VersionInfo> version;
+};
+
+Result<DataSource> OpenData(const GlobalOptions& global, const std::string& data) {
   std::error_code ec;
-  if (std::filesystem::exists(data, ec)) return data;
+  if (std::filesystem::exists(data, ec)) return DataSource{data, std::nullopt, std::nullopt};
   Result<Session> session = OpenSession(global);
   if (!session.ok()) {
     return NotFound(
@@ -33,21 +39,14 @@ Result<std::string> DataPath(const GlobalOptions& global, const std::string& dat
   }
   SLUICE_ASSIGN_OR_RETURN(std::optional<datasets::ResolvedData> resolved,
                           datasets::ResolveDataArgument(*session->datasets, data));
-  return resolved ? resolved->path.string() : data;
-}
-
-// Streams DATA through the suite (CSV/TSV chunk by chunk, JSONL whole).
-Result<validation::SuiteResult> ValidateData(const GlobalOptions& global, const std::string& data,
-                                             const validation::Suite& suite,
-                                             const validation::ValidateOptions& options) {
-  SLUICE_ASSIGN_OR_RETURN(std::string path, DataPath(global, data));
-  return validation::ValidateFile(path, suite, options);
+  if (!resolved) return DataSource{data, std::nullopt, std::nullopt};
+  return DataSource{resolved->path.string(), std::move(*session), std::move(resolved->version)};
 }
 
 // DATA as one table in memory (inference and skew look at every value).
 Result<table::Table> ReadData(const GlobalOptions& global, const std::string& data) {
-  SLUICE_ASSIGN_OR_RETURN(std::string path, DataPath(global, data));
-  return table::ReadTable(path);
+  SLUICE_ASSIGN_OR_RETURN(DataSource source, OpenData(global, data));
+  return table::ReadTable(source.path);
 }
 
 // ----------------------------------------------------------------------------------------------
@@ -141,8 +140,23 @@ void AddRun(CLI::App& group, CommandContext& context) {
           options.result_format,
           validation::ParseResultFormat(f->result_format).WithContext("--result-format"));
     }
+    SLUICE_ASSIGN_OR_RETURN(DataSource source, OpenData(context.global, f->data));
     SLUICE_ASSIGN_OR_RETURN(validation::SuiteResult result,
-                            ValidateData(context.global, f->data, suite, options));
+                            validation::ValidateFile(source.path, suite, options));
+    // A dataset version keeps its checks: `sluice data log` shows the latest.
+    if (source.version) {
+      result.data = fmt::format("{}@{}", source.version->name, source.version->version);
+      SLUICE_RETURN_IF_ERROR(source.session->datasets->RecordValidation(
+          *source.version,
+          {.suite = result.suite_name.empty() ? std::filesystem::path(f->suite).stem().string()
+                                              : result.suite_name,
+           .success = result.success,
+           .evaluated = result.statistics.evaluated_expectations,
+           .failed = result.statistics.unsuccessful_expectations,
+           .rows = result.rows,
+           .created_by = CurrentUser(),
+           .result = result.ToJson().dump()}));
+    }
     if (!f->html.empty()) SLUICE_RETURN_IF_ERROR(validation::WriteHtmlReport(result, f->html));
     if (context.global.json) {
       PrintJson(result.ToJson());

@@ -920,10 +920,55 @@ Status DatasetStore::Remove(std::string_view name, std::optional<int64_t> versio
           list);
     }
     SLUICE_RETURN_IF_ERROR(c.Execute("DELETE FROM dataset_tags WHERE " + where, params));
+    SLUICE_RETURN_IF_ERROR(c.Execute("DELETE FROM dataset_validations WHERE " + where, params));
     // The name stays (with its last_version) even without versions, so a later add never reuses
     // a version number.
     return c.Execute("DELETE FROM dataset_versions WHERE " + where, params);
   });
+}
+
+Status DatasetStore::RecordValidation(const VersionInfo& version, ValidationRecord record) {
+  record.created_at = impl_->clock.NowMillis();
+  return impl_->db.Write([&](Connection& c) -> Status {
+    SLUICE_ASSIGN_OR_RETURN(
+        std::vector<Row> rows,
+        c.Query("SELECT digest FROM dataset_versions WHERE name = ? AND version = ?",
+                {version.name, version.version}));
+    if (rows.empty() || rows[0][0].AsText() != version.digest) {
+      return NotFound("{}@{} was removed; its validation is not recorded", version.name,
+                      version.version);
+    }
+    return c.Execute(
+        "INSERT INTO dataset_validations (id, name, version, suite, success, evaluated, failed, "
+        "rows_checked, created_at, created_by, result) SELECT COALESCE(MAX(id), 0) + 1, ?, ?, ?, "
+        "?, ?, ?, ?, ?, ?, ? FROM dataset_validations",
+        {version.name, version.version, record.suite, record.success, record.evaluated,
+         record.failed, record.rows, record.created_at, record.created_by, record.result});
+  });
+}
+
+Result<std::vector<ValidationRecord>> DatasetStore::Validations(std::string_view name,
+                                                                int64_t version) {
+  std::vector<ValidationRecord> out;
+  SLUICE_RETURN_IF_ERROR(impl_->db.Read([&](Connection& c) -> Status {
+    SLUICE_ASSIGN_OR_RETURN(
+        std::vector<Row> rows,
+        c.Query("SELECT suite, success, evaluated, failed, rows_checked, created_at, created_by, "
+                "result FROM dataset_validations WHERE name = ? AND version = ? ORDER BY id DESC",
+                {std::string(name), version}));
+    for (const Row& r : rows) {
+      out.push_back({.suite = r[0].AsText(),
+                     .success = r[1].AsInt() != 0,
+                     .evaluated = r[2].AsInt(),
+                     .failed = r[3].AsInt(),
+                     .rows = r[4].AsInt(),
+                     .created_at = r[5].AsInt(),
+                     .created_by = r[6].AsText(),
+                     .result = r[7].AsText()});
+    }
+    return Status::Ok();
+  }));
+  return out;
 }
 
 Result<std::vector<Entry>> DatasetStore::Hash(const std::vector<fs::path>& files,

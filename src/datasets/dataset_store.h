@@ -244,6 +244,12 @@ class DatasetStore {
 
   Result<DiffResult> Diff(std::string_view from_ref, std::string_view to_ref);
 
+  // Records a check of `version` against a suite (record.created_at is set here); kNotFound when
+  // the version was removed meanwhile.
+  Status RecordValidation(const VersionInfo& version, ValidationRecord record);
+  // The checks of version `version` of `name`, newest first.
+  Result<std::vector<ValidationRecord>> Validations(std::string_view name, int64_t version);
+
   // Reads every object of the version `ref` names (of every version when empty) and checks it
   // against its digest. Problems are reported, not returned as errors.
   Result<VerifyReport> Verify(std::string_view ref = "", Progress* progress = nullptr);

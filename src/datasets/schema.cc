@@ -83,8 +83,30 @@ CREATE TABLE dataset_leases (
 );
 )sql";
 
+// `sluice validate run NAME@N` records each check of a version; `result` is Great Expectations'
+// validation result (JSON), small since unexpected lists are capped. Ids are MAX + 1 inside the
+// write transaction, as in the registry.
+constexpr std::string_view kV2 = R"sql(
+CREATE TABLE dataset_validations (
+  id           BIGINT  PRIMARY KEY,
+  name         TEXT    NOT NULL,
+  version      BIGINT  NOT NULL,
+  suite        TEXT    NOT NULL,
+  success      INTEGER NOT NULL,
+  evaluated    BIGINT  NOT NULL,
+  failed       BIGINT  NOT NULL,
+  rows_checked BIGINT  NOT NULL,
+  created_at   BIGINT  NOT NULL,
+  created_by   TEXT    NOT NULL,
+  result       TEXT    NOT NULL,
+  FOREIGN KEY (name, version) REFERENCES dataset_versions(name, version)
+);
+CREATE INDEX dataset_validations_by_version ON dataset_validations (name, version);
+)sql";
+
 constexpr storage::Migration kMigrations[] = {
     {1, "versioned datasets, versions, tags, packs, objects, stat cache, remotes, leases", kV1},
+    {2, "validation results of dataset versions", kV2},
 };
 
 }  // namespace

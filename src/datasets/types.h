@@ -90,6 +90,18 @@ struct VersionInfo {
   std::vector<std::string> tags;
 };
 
+// A check of a version against an expectation suite (`sluice validate run churn@3`).
+struct ValidationRecord {
+  std::string suite;  // the suite's name
+  bool success = false;
+  int64_t evaluated = 0;  // expectations evaluated
+  int64_t failed = 0;     // of them, failed
+  int64_t rows = 0;
+  int64_t created_at = 0;  // milliseconds since the epoch
+  std::string created_by;
+  std::string result;  // Great Expectations' validation result, JSON
+};
+
 // A long operation's progress; the command line draws it as a progress bar.
 class Progress {
  public:

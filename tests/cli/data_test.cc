@@ -474,6 +474,19 @@ TEST_F(DataTest, TrainEvaluateAndValidateTakeDatasetVersions) {
   Json validated = SluiceJson({"validate", "run", "churn@1", "--suite", "checks.yaml"});
   EXPECT_EQ(validated["meta"]["rows"], 300);
   EXPECT_EQ(validated["success"], true);
+  EXPECT_EQ(validated["meta"]["active_batch_definition"]["data_asset_name"], "churn@1");
+  // Each check of a version is kept with it.
+  Sluice({"validate", "run", "churn@2", "--suite", "low.yaml"});
+  Json shown = SluiceJson({"data", "show", "churn@2"});
+  ASSERT_EQ(shown["validations"].size(), 1u) << shown.dump();
+  EXPECT_EQ(shown["validations"][0]["success"], false);
+  EXPECT_EQ(shown["validations"][0]["failed"], 1);
+  EXPECT_EQ(shown["validations"][0]["suite"], "low");
+  Json checked_log = SluiceJson({"data", "log", "churn"});
+  ASSERT_EQ(checked_log["versions"][1]["validations"].size(), 1u);
+  EXPECT_EQ(checked_log["versions"][1]["validations"][0]["success"], true);
+  EXPECT_EQ(checked_log["versions"][1]["validations"][0]["rows"], 300);
+  EXPECT_THAT(Sluice({"data", "log", "churn"}).out, HasSubstr("FAILED 1 of 1 (low)"));
   Json skew = SluiceJson({"validate", "skew", "-r", "churn@1", "-c", "churn@1"});
   EXPECT_EQ(skew["anomaly"], false) << skew.dump();
   ASSERT_EQ(skew["columns"].size(), 3u);

@@ -474,6 +474,39 @@ TEST_F(StoreTest, RemoveRefusesTaggedVersionsWithoutForce) {
   EXPECT_EQ(next.version.version, 2);
 }
 
+TEST_F(StoreTest, ValidationsAreKeptPerVersionNewestFirstAndGoWithIt) {
+  Write("v.csv", "a\n1\n");
+  ASSERT_OK_AND_ASSIGN(AddResult first, Add("v.csv", "v"));
+  ASSERT_THAT(store_->RecordValidation(first.version, {.suite = "s1",
+                                                       .success = true,
+                                                       .evaluated = 3,
+                                                       .rows = 1,
+                                                       .created_by = "tester",
+                                                       .result = "{}"}),
+              IsOk());
+  ASSERT_THAT(store_->RecordValidation(first.version, {.suite = "s2",
+                                                       .success = false,
+                                                       .evaluated = 3,
+                                                       .failed = 2,
+                                                       .rows = 1,
+                                                       .created_by = "tester",
+                                                       .result = "{}"}),
+              IsOk());
+  ASSERT_OK_AND_ASSIGN(auto checks, store_->Validations("v", 1));
+  ASSERT_EQ(checks.size(), 2u);
+  EXPECT_EQ(checks[0].suite, "s2");
+  EXPECT_EQ(checks[0].failed, 2);
+  EXPECT_FALSE(checks[0].success);
+  EXPECT_EQ(checks[1].suite, "s1");
+  EXPECT_GT(checks[1].created_at, 0);
+
+  ASSERT_THAT(store_->Remove("v", 1, false), IsOk());
+  ASSERT_OK_AND_ASSIGN(checks, store_->Validations("v", 1));
+  EXPECT_TRUE(checks.empty());
+  EXPECT_THAT(store_->RecordValidation(first.version, {.suite = "s3"}),
+              StatusIs(StatusCode::kNotFound, HasSubstr("v@1 was removed")));
+}
+
 TEST_F(StoreTest, ConcurrentAddsOfSharedContentBothSucceed) {
   const std::string shared = RandomText(100'000, 11);
   for (const char* d : {"a", "b"}) {
