@@ -1,5 +1,6 @@
-// CsvChunkReader: the two passes of the whole-file reader over a buffer that grows until it holds
-// a chunk of records.
+// CsvChunkReader: over a buffer that grows until it holds a chunk of records, the two passes of
+// the whole-file reader for the first chunk (unless every type is given), then, with the types
+// fixed, one pass per chunk that parses each value straight into its typed column.
 #include <fcntl.h>
 #include <fmt/core.h>
 #include <sys/stat.h>
@@ -81,6 +82,10 @@ struct CsvChunkReader::State {
   }
 
   Result<std::optional<Table>> Next();
+  // Next once every column's type is known.
+  Result<std::optional<Table>> NextTyped(const std::vector<Type>& types, bool first_chunk);
+  // The error of a chunk's scan, OK if none.
+  Status ChunkError(const internal::ChunkScan& scan, bool first_chunk) const;
 
   const std::filesystem::path path;
   const CsvOptions options;
@@ -93,9 +98,11 @@ struct CsvChunkReader::State {
   size_t begin = 0;        // in `buffer`: where the unread records start
   uint64_t erased = 0;     // bytes of the file dropped from the front of `buffer`
   uint64_t line_base = 0;  // line breaks in the file before `begin`
+  uint64_t file_size = 0;  // when opened, for estimates only
   std::vector<std::string> names;
   std::vector<std::optional<Type>> overrides;
   std::vector<std::optional<Type>> fixed;  // every column's type, once the first chunk is read
+  std::vector<Type> typed;                 // the same without optional, or all overrides
   size_t first_chunk_rows = 0;
   Status error;  // sticky
 };
@@ -112,6 +119,7 @@ Result<CsvChunkReader> CsvChunkReader::Open(const std::filesystem::path& path, C
   if (S_ISDIR(info.st_mode)) {
     return InvalidArgument("cannot read '{}': it is a folder, not a file", path.string());
   }
+  state->file_size = static_cast<uint64_t>(std::max<off_t>(info.st_size, 0));
 
   SLUICE_RETURN_IF_ERROR(state->ReadMore(kReadBytes));
   state->begin = internal::ByteOrderMarkSize(state->buffer);
@@ -141,6 +149,10 @@ Result<CsvChunkReader> CsvChunkReader::Open(const std::filesystem::path& path, C
   auto overrides = internal::ResolveTypeOverrides(state->options, state->names);
   if (!overrides.ok()) return std::move(overrides).status().WithContext(path.string());
   state->overrides = std::move(overrides).value();
+  if (std::all_of(state->overrides.begin(), state->overrides.end(),
+                  [](const std::optional<Type>& t) { return t.has_value(); })) {
+    for (const std::optional<Type>& type : state->overrides) state->typed.push_back(*type);
+  }
   if (state->options.header) {
     state->begin = cursor.pos;
     state->line_base = cursor.line;
@@ -159,8 +171,10 @@ Result<std::optional<Table>> CsvChunkReader::State::Next() {
     begin = 0;
   }
 
-  // Pass 1, over more and more of the file until it holds the chunk.
   const bool first_chunk = fixed.empty();
+  if (!typed.empty()) return NextTyped(typed, first_chunk);
+
+  // Pass 1, over more and more of the file until it holds the chunk.
   internal::TokenizeParams params;
   internal::ChunkScan scan;
   for (;;) {
@@ -171,25 +185,14 @@ Result<std::optional<Table>> CsvChunkReader::State::Next() {
     Status read = ReadMore();
     if (!read.ok()) return error = std::move(read);
   }
-  Status status = internal::ScanError(scan, line_base, names);
-  if (!status.ok()) {
-    const internal::BadValue* bad = scan.bad_value ? &*scan.bad_value : nullptr;
-    if (internal::BadValueComesFirst(scan) && !first_chunk && !overrides[bad->column]) {
-      // Not the user's type but our guess from the first chunk: say how to fix it.
-      const Type fits = internal::JoinTypes(bad->type, internal::ClassifyValue(bad->value));
-      status = Status(
-          status.code(),
-          fmt::format("{} (the type inferred from the first {} rows); to read it, set "
-                      "CsvOptions::types[\"{}\"] to {}",
-                      status.message(), first_chunk_rows, names[bad->column], TypeName(fits)));
-    }
-    return Fail(std::move(status));
-  }
+  Status status = ChunkError(scan, first_chunk);
+  if (!status.ok()) return Fail(std::move(status));
   if (scan.rows == 0) return std::optional<Table>();
   if (first_chunk) {
     first_chunk_rows = scan.rows;
     for (const std::optional<Type>& type : scan.types) {
       fixed.push_back(type.value_or(Type::kFloat64));
+      typed.push_back(*fixed.back());
     }
   }
 
@@ -204,13 +207,75 @@ Result<std::optional<Table>> CsvChunkReader::State::Next() {
   internal::TokenizeError unexpected;
   SLUICE_CHECK(internal::Tokenize(buffer, params, cursor, sink, unexpected) ==
                internal::TokenizeStop::kDone);
-  SLUICE_CHECK(sink.row() == scan.rows && cursor.pos == scan.end.pos);
+  // Pass 1 may have gone on past blank lines after the last record; pass 2 stops at the record.
+  SLUICE_CHECK(sink.row() == scan.rows && cursor.pos <= scan.end.pos);
   begin = scan.end.pos;
   line_base += scan.end.line;
 
   std::vector<Column> columns;
   columns.reserve(names.size());
   for (size_t c = 0; c < names.size(); ++c) columns.push_back(buffers[c].Finish(names[c]));
+  SLUICE_ASSIGN_OR_RETURN(Table table, Table::Make(std::move(columns)));
+  return std::optional<Table>(std::move(table));
+}
+
+Status CsvChunkReader::State::ChunkError(const internal::ChunkScan& scan, bool first_chunk) const {
+  Status status = internal::ScanError(scan, line_base, names);
+  if (status.ok()) return status;
+  const internal::BadValue* bad = scan.bad_value ? &*scan.bad_value : nullptr;
+  if (internal::BadValueComesFirst(scan) && !first_chunk && !overrides[bad->column]) {
+    // Not the user's type but our guess from the first chunk: say how to fix it.
+    const Type fits = internal::JoinTypes(bad->type, internal::ClassifyValue(bad->value));
+    status =
+        Status(status.code(),
+               fmt::format("{} (the type inferred from the first {} rows); to read it, set "
+                           "CsvOptions::types[\"{}\"] to {}",
+                           status.message(), first_chunk_rows, names[bad->column], TypeName(fits)));
+  }
+  return status;
+}
+
+Result<std::optional<Table>> CsvChunkReader::State::NextTyped(const std::vector<Type>& types,
+                                                              bool first_chunk) {
+  internal::TypedSink sink(types, is_null);
+  // Rows for the rest of the file at the density of the text buffered, up to a chunk.
+  const uint64_t left = file_size > erased + begin ? file_size - erased - begin : 0;
+  sink.Reserve(std::min<uint64_t>(
+      rows_per_chunk, internal::EstimateRows(std::string_view(buffer).substr(begin), left)));
+  // One pass over more and more of the file, resuming at the record a read cut short.
+  internal::ChunkScan scan;
+  scan.begin = begin;
+  scan.end = internal::Cursor{begin, 0};
+  for (;;) {
+    internal::TokenizeParams params = Params();
+    params.max_rows = rows_per_chunk - sink.rows();
+    scan.stop = internal::Tokenize(buffer, params, scan.end, sink, scan.error);
+    if (scan.stop == internal::TokenizeStop::kNeedMore) {
+      sink.DropPartialRecord();
+    } else if (scan.stop == internal::TokenizeStop::kError || sink.ShouldStop() ||
+               sink.rows() == rows_per_chunk || eof) {
+      break;
+    }
+    Status read = ReadMore();
+    if (!read.ok()) return error = std::move(read);
+  }
+  scan.rows = sink.rows();
+  scan.bad_value = sink.bad_value();
+  Status status = ChunkError(scan, first_chunk);
+  if (!status.ok()) return Fail(std::move(status));
+  if (scan.rows == 0) return std::optional<Table>();
+  if (first_chunk) {
+    first_chunk_rows = scan.rows;
+    for (Type type : types) fixed.emplace_back(type);
+  }
+  begin = scan.end.pos;
+  line_base += scan.end.line;
+
+  std::vector<Column> columns;
+  columns.reserve(names.size());
+  for (size_t c = 0; c < names.size(); ++c) {
+    columns.push_back(sink.columns()[c].Finish(names[c]));
+  }
   SLUICE_ASSIGN_OR_RETURN(Table table, Table::Make(std::move(columns)));
   return std::optional<Table>(std::move(table));
 }

@@ -130,6 +130,26 @@ TEST(CsvChunkReaderTest, TypesAreFixedByTheFirstChunk) {
   EXPECT_THAT(chunks[1].column(0).float64s(), ElementsAre(1.5));
 }
 
+// Blank lines after the last record, in a chunk that is not full: they once failed a CHECK.
+TEST(CsvChunkReaderTest, BlankLinesAfterTheLastRecord) {
+  sluice::testing::TempDir dir;
+  for (const char* text : {"a\n1\n\n", "a\r\n1\r\n\r\n\n", "a\n1\n2\n\n\n"}) {
+    sluice::testing::WriteFile(dir / "d.csv", text);
+    for (size_t rows_per_chunk : {size_t{1}, size_t{5}}) {
+      ASSERT_OK_AND_ASSIGN(std::vector<Table> chunks,
+                           ReadAllChunks(dir / "d.csv", {}, rows_per_chunk));
+      ASSERT_OK_AND_ASSIGN(Table joined, Concat(chunks));
+      ASSERT_OK_AND_ASSIGN(Table whole, ParseCsv(text));
+      EXPECT_TRUE(joined.Equals(whole)) << text;
+    }
+    ASSERT_OK_AND_ASSIGN(CsvChunkReader reader, CsvChunkReader::Open(dir / "d.csv", {}, 5));
+    ASSERT_OK(reader.Next());
+    ASSERT_OK_AND_ASSIGN(std::optional<Table> end, reader.Next());
+    EXPECT_FALSE(end.has_value());
+    EXPECT_EQ(reader.bytes_consumed(), std::string(text).size());
+  }
+}
+
 TEST(CsvChunkReaderTest, RecordErrorsNameTheFileLine) {
   sluice::testing::TempDir dir;
   sluice::testing::WriteFile(dir / "d.csv", "a,b\n1,2\n3,4\n5\n");

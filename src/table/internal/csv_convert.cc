@@ -1,5 +1,7 @@
 #include "table/internal/csv_convert.h"
 
+#include <algorithm>
+#include <cstddef>
 #include <limits>
 #include <utility>
 
@@ -111,6 +113,126 @@ void ConvertSink::Field(size_t column, std::string_view value) {
       break;
   }
   SLUICE_CHECK(ok);  // pass 1 found the type that fits every value
+}
+
+size_t ColumnBuffer::size() const {
+  switch (type) {
+    case Type::kFloat64:
+      return f64.size();
+    case Type::kInt64:
+    case Type::kTimestamp:
+      return i64.size();
+    case Type::kBool:
+      return u8.size();
+    case Type::kString:
+      return str.size();
+  }
+  return 0;
+}
+
+namespace {
+
+// Room for `rows` in `v`, advised onto huge pages: first touching fresh memory otherwise costs
+// more than parsing the values written to it (big_buffer.h).
+template <typename T>
+void ReserveFresh(std::vector<T>& v, size_t rows) {
+  if (rows <= v.capacity()) return;
+  v.reserve(rows);
+  AdviseHugePages(v.data() + v.size(), (v.capacity() - v.size()) * sizeof(T));
+}
+
+}  // namespace
+
+void ColumnBuffer::Reserve(size_t rows) {
+  switch (type) {
+    case Type::kFloat64:
+      ReserveFresh(f64, rows);
+      break;
+    case Type::kInt64:
+    case Type::kTimestamp:
+      ReserveFresh(i64, rows);
+      break;
+    case Type::kBool:
+      ReserveFresh(u8, rows);
+      break;
+    case Type::kString:
+      ReserveFresh(str, rows);
+      break;
+  }
+}
+
+void ColumnBuffer::Truncate(size_t rows) {
+  if (f64.size() > rows) f64.resize(rows);
+  if (i64.size() > rows) i64.resize(rows);
+  if (u8.size() > rows) u8.resize(rows);
+  if (str.size() > rows) str.resize(rows);
+  if (valid.size() > rows) valid.resize(rows);
+}
+
+namespace {
+
+// Appends the values of `from` to `to` and frees them.
+template <typename T>
+void MoveOnto(std::vector<T>& from, std::vector<T>& to) {
+  to.insert(to.end(), std::make_move_iterator(from.begin()), std::make_move_iterator(from.end()));
+  std::vector<T>().swap(from);
+}
+
+}  // namespace
+
+Column JoinColumnBuffers(std::span<ColumnBuffer* const> parts, std::string name) {
+  SLUICE_CHECK(!parts.empty());
+  if (parts.size() == 1) return parts[0]->Finish(std::move(name));
+  const Type type = parts[0]->type;
+  size_t rows = 0;
+  bool has_nulls = false;
+  for (const ColumnBuffer* part : parts) {
+    SLUICE_CHECK(part->type == type);
+    rows += part->size();
+    has_nulls = has_nulls || !part->valid.empty();
+  }
+  // Reserved, not resized: each value is written once, by the copy.
+  ColumnBuffer joined;
+  joined.type = type;
+  joined.Reserve(rows);
+  if (has_nulls) ReserveFresh(joined.valid, rows);
+  for (ColumnBuffer* part : parts) {
+    if (has_nulls) {
+      if (part->valid.empty()) {
+        joined.valid.insert(joined.valid.end(), part->size(), uint8_t{1});
+      } else {
+        MoveOnto(part->valid, joined.valid);
+      }
+    }
+    MoveOnto(part->f64, joined.f64);
+    MoveOnto(part->i64, joined.i64);
+    MoveOnto(part->u8, joined.u8);
+    MoveOnto(part->str, joined.str);
+  }
+  return joined.Finish(std::move(name));
+}
+
+TypedSink::TypedSink(const std::vector<Type>& types, const NullMatcher& is_null)
+    : columns_(types.size()), is_null_(&is_null) {
+  for (size_t c = 0; c < types.size(); ++c) columns_[c].type = types[c];
+}
+
+void TypedSink::Reserve(size_t rows) {
+  for (ColumnBuffer& column : columns_) column.Reserve(rows);
+}
+
+void TypedSink::DropPartialRecord() {
+  for (ColumnBuffer& column : columns_) column.Truncate(rows_);
+  if (bad_ && bad_->row >= rows_) bad_.reset();
+}
+
+size_t EstimateRows(std::string_view sample, uint64_t bytes) {
+  constexpr size_t kSampleBytes = 8192;
+  sample = sample.substr(0, kSampleBytes);
+  const auto breaks = static_cast<size_t>(std::count(sample.begin(), sample.end(), '\n'));
+  if (breaks == 0) return 16;
+  const double per_byte = static_cast<double>(breaks) / static_cast<double>(sample.size());
+  return static_cast<size_t>(per_byte * static_cast<double>(bytes) * 1.05) + 16;
 }
 
 }  // namespace sluice::table::internal

@@ -1,14 +1,18 @@
-// The two passes over tokenized CSV records (csv_tokenizer.h). Pass 1, InferSink, finds each
-// column's narrowest type and null count, or, for a column of given type, the first value that
-// does not fit. Pass 2, ConvertSink, parses every value straight into ColumnBuffers sized for the
-// whole result, so nothing is stored between the passes and no piece is copied afterwards.
+// The sinks for tokenized CSV records (csv_tokenizer.h). While types are still to be inferred,
+// two passes: pass 1, InferSink, finds each column's narrowest type and null count, or, for a
+// column of given type, the first value that does not fit; pass 2, ConvertSink, parses every value
+// straight into ColumnBuffers sized for the whole result, so nothing is stored between the passes.
+// Once every column's type is known (given, or fixed by an earlier chunk), one pass: TypedSink
+// parses each value straight into its typed column, and stops at the first that does not fit.
 //
 // Thread safety: a sink is used by one thread; ConvertSinks on disjoint rows of the same
 // ColumnBuffers may run concurrently.
 #pragma once
 
+#include <algorithm>
 #include <cstddef>
 #include <cstdint>
+#include <limits>
 #include <optional>
 #include <span>
 #include <string>
@@ -68,7 +72,55 @@ struct ColumnBuffer {
 
   void Allocate(Type column_type, size_t rows, bool has_nulls);
   Column Finish(std::string name);  // moves the vectors out
+
+  // Values appended one at a time (TypedSink): the rows are those of the type's vector, and
+  // `valid` is created at the first null.
+  size_t size() const;
+  void Reserve(size_t rows);
+  void Truncate(size_t rows);
 };
+
+// The parts of one column, in order, as one Column (a single part is moved, not copied). The
+// parts are emptied, so memory peaks at one column's parts plus its result.
+Column JoinColumnBuffers(std::span<ColumnBuffer* const> parts, std::string name);
+
+// Parses every value of records whose column types are all known into ColumnBuffers grown as it
+// goes, so a chunk of records is tokenized once. At the first value that does not fit its type it
+// finishes that record (whose error, if it is broken, comes first) and stops (ShouldStop).
+class TypedSink {
+ public:
+  // `is_null` must outlive the sink.
+  TypedSink(const std::vector<Type>& types, const NullMatcher& is_null);
+
+  // Room for about `rows` rows in every column.
+  void Reserve(size_t rows);
+
+  void BeginRecord(uint64_t line) { line_ = line; }
+  void Field(size_t column, std::string_view value);
+  void EndRecord() { ++rows_; }
+  bool ShouldStop() const { return bad_.has_value(); }
+
+  // Forgets the values of a record Tokenize left incomplete (kNeedMore), so that tokenizing can
+  // resume at its start.
+  void DropPartialRecord();
+
+  size_t rows() const { return rows_; }
+  // The first value that did not fit its column's type.
+  const std::optional<BadValue>& bad_value() const { return bad_; }
+  // One per column, rows() long when bad_value() is nullopt.
+  std::vector<ColumnBuffer>& columns() { return columns_; }
+
+ private:
+  std::vector<ColumnBuffer> columns_;
+  const NullMatcher* is_null_;
+  std::optional<BadValue> bad_;
+  size_t rows_ = 0;
+  uint64_t line_ = 0;
+};
+
+// A guess at the records in `bytes` of text like `sample`, from the line breaks in its first few
+// kilobytes, a little high so that growing is rare: for reserving typed columns.
+size_t EstimateRows(std::string_view sample, uint64_t bytes);
 
 // Writes each record into `columns` at rows first_row, first_row + 1, ... Every value must fit
 // (pass 1 checked); a value that does not is a bug and aborts.
@@ -97,5 +149,61 @@ struct RecordSink {
   void Field(size_t, std::string_view value) { fields.emplace_back(value); }
   void EndRecord() {}
 };
+
+// Implementation.
+
+// Inline, so that the tokenizer's loop holds the parsing of each value.
+inline void TypedSink::Field(size_t column, std::string_view value) {
+  if (bad_) return;  // the rest of a bad value's record is only checked for its shape
+  ColumnBuffer& out = columns_[column];
+  const bool null = (*is_null_)(value);
+  if (null) {
+    if (out.valid.empty()) {
+      // As long as the values are expected to get.
+      const size_t capacity =
+          std::max({out.f64.capacity(), out.i64.capacity(), out.u8.capacity(), out.str.capacity()});
+      out.valid.reserve(std::max(capacity, out.size() + 1));
+      out.valid.assign(out.size(), 1);
+    }
+    out.valid.push_back(0);
+  } else if (!out.valid.empty()) {
+    out.valid.push_back(1);
+  }
+  bool ok = true;
+  switch (out.type) {
+    case Type::kFloat64: {
+      double d = std::numeric_limits<double>::quiet_NaN();
+      if (!null) ok = ParseSimpleDecimal(value, &d) || ParseFloat64(value, &d);
+      out.f64.push_back(d);
+      break;
+    }
+    case Type::kInt64: {
+      int64_t i = 0;
+      if (!null) ok = ParseSimpleInt64(value, &i) || ParseInt64(value, &i);
+      out.i64.push_back(i);
+      break;
+    }
+    case Type::kTimestamp: {
+      int64_t i = 0;
+      if (!null) ok = ParseTimestampMicros(value, &i);
+      out.i64.push_back(i);
+      break;
+    }
+    case Type::kBool: {
+      uint8_t b = 0;
+      if (!null) ok = ParseBool(value, &b);
+      out.u8.push_back(b);
+      break;
+    }
+    case Type::kString:
+      if (null) {
+        out.str.emplace_back();
+      } else {
+        out.str.emplace_back(value);
+      }
+      break;
+  }
+  if (!ok) bad_ = BadValue{rows_, column, line_, std::string(value), out.type};
+}
 
 }  // namespace sluice::table::internal

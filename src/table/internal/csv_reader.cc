@@ -98,6 +98,21 @@ ChunkScan ScanRecords(std::string_view text, TokenizeParams params, size_t begin
   return scan;
 }
 
+ChunkScan ScanTypedRecords(std::string_view text, TokenizeParams params, size_t begin,
+                           const std::vector<Type>& types, const NullMatcher& is_null) {
+  ChunkScan scan;
+  scan.begin = begin;
+  scan.end = Cursor{begin, 0};
+  TypedSink sink(types, is_null);
+  const size_t end = std::min(params.stop, text.size());
+  if (begin < end) sink.Reserve(EstimateRows(text.substr(begin), end - begin));
+  scan.stop = Tokenize(text, params, scan.end, sink, scan.error);
+  scan.rows = sink.rows();
+  scan.bad_value = sink.bad_value();
+  scan.columns = std::move(sink.columns());
+  return scan;
+}
+
 bool BadValueComesFirst(const ChunkScan& scan) {
   // A bad value in the broken record itself (row == rows) does not count.
   return scan.bad_value && (scan.stop != TokenizeStop::kError || scan.bad_value->row < scan.rows);
@@ -115,7 +130,7 @@ Status ScanError(const ChunkScan& scan, uint64_t line_base, const std::vector<st
 }
 
 Result<Table> ParseCsvWithChunkSize(std::string_view text, const CsvOptions& options,
-                                    size_t chunk_bytes) {
+                                    size_t chunk_bytes, bool typed_one_pass) {
   SLUICE_RETURN_IF_ERROR(ValidateCsvOptions(options));
   const size_t start = ByteOrderMarkSize(text);
 
@@ -139,7 +154,17 @@ Result<Table> ParseCsvWithChunkSize(std::string_view text, const CsvOptions& opt
   // Chunks of about chunk_bytes, each after the first starting just past a line break: a guess at
   // a record start, checked below.
   const size_t threads = options.threads != 0 ? options.threads : ThreadPool::DefaultThreads();
-  if (chunk_bytes == 0) {
+  // With every type given there is nothing to infer: one pass per chunk into its own columns,
+  // joined at the end, instead of a pass to check the values and one to convert them.
+  std::vector<Type> types;
+  if (typed_one_pass && std::all_of(overrides.begin(), overrides.end(),
+                                    [](const auto& t) { return t.has_value(); })) {
+    for (const std::optional<Type>& type : overrides) types.push_back(*type);
+  }
+  const bool typed = !types.empty();
+  if (chunk_bytes == 0 && typed && threads == 1) {
+    chunk_bytes = text.size();  // nothing to gain from chunks, and they would have to be joined
+  } else if (chunk_bytes == 0) {
     chunk_bytes = std::clamp((text.size() - body.pos) / (threads * 4), kMinAutoChunkBytes,
                              kMaxAutoChunkBytes);
   }
@@ -158,6 +183,7 @@ Result<Table> ParseCsvWithChunkSize(std::string_view text, const CsvOptions& opt
   auto scan_chunk = [&](size_t i, size_t begin) {
     TokenizeParams p = params;
     p.stop = starts[i + 1];
+    if (typed) return ScanTypedRecords(text, p, begin, types, is_null);
     return ScanRecords(text, p, begin, overrides, is_null);
   };
   std::vector<ChunkScan> scans(num_chunks);
@@ -180,6 +206,17 @@ Result<Table> ParseCsvWithChunkSize(std::string_view text, const CsvOptions& opt
     first_row[i + 1] = first_row[i] + scans[i].rows;
   }
   const size_t num_rows = first_row[num_chunks];
+
+  if (typed) {
+    std::vector<Column> columns(num_columns);
+    RunAll(pool.get(), num_columns, [&](size_t c) {
+      std::vector<ColumnBuffer*> parts;
+      parts.reserve(num_chunks);
+      for (ChunkScan& scan : scans) parts.push_back(&scan.columns[c]);
+      columns[c] = JoinColumnBuffers(parts, names[c]);
+    });
+    return Table::Make(std::move(columns));
+  }
 
   // Each column's type over all chunks, then pass 2 into the final buffers.
   std::vector<ColumnBuffer> buffers(num_columns);

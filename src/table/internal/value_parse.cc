@@ -155,6 +155,7 @@ bool ParseInt64(std::string_view text, int64_t* out) {
 }
 
 bool ParseFloat64(std::string_view text, double* out) {
+  if (ParseSimpleDecimal(text, out)) return true;
   text = Trim(text);
   if (!text.empty() && text.front() == '+') {
     text.remove_prefix(1);
@@ -283,6 +284,10 @@ Type JoinTypes(Type a, Type b) {
 NullMatcher::NullMatcher(std::vector<std::string> tokens) : tokens_(std::move(tokens)) {
   for (const std::string& token : tokens_) {
     if (token.size() < 64) length_mask_ |= uint64_t{1} << token.size();
+    if (!token.empty()) {
+      const auto first = static_cast<unsigned char>(token.front());
+      first_bytes_[first / 64] |= uint64_t{1} << (first % 64);
+    }
   }
 }
 
