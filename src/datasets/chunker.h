@@ -4,6 +4,8 @@
 //
 //   Chunker chunker(ChunkingParams{});                 // 256 KiB / 1 MiB / 4 MiB
 //   size_t n = chunker.NextChunkSize(bytes, at_end);    // bytes[0, n) is the next chunk
+//   std::vector<HashedChunk> chunks;                    // or: cut and SHA-256 in one pass
+//   size_t used = chunker.CutAndHash(bytes, at_end, chunks);
 //
 // The gear table, the masks and the cut rule below define the chunk boundaries, and so the
 // digests of every chunked file, forever: a change is a new kChunkingAlgorithm name (recorded in
@@ -17,6 +19,7 @@
 #include <cstdint>
 #include <span>
 #include <string_view>
+#include <vector>
 
 #include "base/status.h"
 
@@ -41,6 +44,20 @@ struct ChunkingParams {
   friend bool operator==(const ChunkingParams&, const ChunkingParams&) = default;
 };
 
+// A chunk found and hashed by Chunker::CutAndHash.
+struct HashedChunk {
+  size_t size_bytes = 0;
+  std::array<uint8_t, 32> sha256{};  // SHA-256 of the chunk's bytes (raw)
+};
+
+// How CutAndHash computes: kAuto takes the one-pass path where the CPU has SHA instructions
+// (x86-64 SHA-NI), kPortable always cuts first and hashes with OpenSSL afterwards. Both give
+// the same chunks and digests; tests compare them.
+enum class CutHashPath { kAuto, kPortable };
+
+// True when kAuto runs the one-pass path on this CPU.
+bool HasOnePassCutHash();
+
 class Chunker {
  public:
   // `params` must be valid (Validate()); an invalid one is a bug and aborts.
@@ -49,6 +66,19 @@ class Chunker {
   // The size of the chunk starting at data[0]. `data` must hold at least max_bytes bytes unless
   // `at_end` says it is the rest of the file. Returns 0 only for empty data.
   size_t NextChunkSize(std::span<const uint8_t> data, bool at_end) const;
+
+  // Cuts `data` into the chunks repeated NextChunkSize calls give, as long as a whole chunk is
+  // known (at least max_bytes remain, or `at_end`), appends each with its SHA-256 to `out`, and
+  // returns the bytes they cover (the rest starts the next chunk, once more bytes are known).
+  //
+  // Why one pass: the gear hash is a chain of dependent scalar additions and SHA-NI a chain of
+  // dependent vector rounds, so interleaving them over each 64-byte block keeps both chains
+  // busy at once: measured here, 1.55 GB/s for cut + hash against 1.1 GB/s cutting then
+  // hashing (SHA-256 alone: 1.65 GB/s). That needs our own SHA-NI block function, since the
+  // gear must see a block before it is hashed into the chunk it may end; tests check its
+  // digests against OpenSSL's.
+  size_t CutAndHash(std::span<const uint8_t> data, bool at_end, std::vector<HashedChunk>& out,
+                    CutHashPath path = CutHashPath::kAuto) const;
 
   const ChunkingParams& params() const { return params_; }
 

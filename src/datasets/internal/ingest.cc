@@ -141,6 +141,19 @@ class Ingestor {
       for (size_t b = 0; b < batches.size(); ++b) run_batch(b);
     }
     SLUICE_RETURN_IF_ERROR(first_error);
+    if (options_.pool != nullptr && large.size() > 1) {
+      // Several large files: one per thread, each read and hashed in one pass by that thread.
+      options_.pool->ParallelFor(large.size(), [&](size_t k) {
+        if (failed.load()) return;
+        Status s = LargeFile(items[large[k]], /*read_ahead=*/false);
+        if (!s.ok()) {
+          std::lock_guard lock(error_mutex);
+          if (first_error.ok()) first_error = std::move(s);
+          failed = true;
+        }
+      });
+      return first_error;
+    }
     for (size_t i : large) SLUICE_RETURN_IF_ERROR(LargeFile(items[i]));
     return Status::Ok();
   }
@@ -268,43 +281,83 @@ class Ingestor {
       kept_views.push_back(views[k]);
     }
     SLUICE_RETURN_IF_ERROR(Store(kept_digests, kept_views));
-    for (size_t i : grown) SLUICE_RETURN_IF_ERROR(LargeFile(items[i], /*pipelined=*/false));
+    for (size_t i : grown) SLUICE_RETURN_IF_ERROR(LargeFile(items[i], /*read_ahead=*/false));
     return Status::Ok();
   }
 
-  // A block of a large file: read, then cut into chunks; the bytes after the last cut (fewer
-  // than max_bytes, unless the file ended) are carried into the next block.
+  // A large file is read in blocks into a buffer laid out as [max_bytes | block]: a block
+  // is read behind the first max_bytes, and the bytes after the last whole chunk of the block
+  // before (always fewer than max_bytes) are copied in front of it, so every chunk is contiguous
+  // and the next read need not wait for the cut that decides where the carried bytes start.
   struct Block {
     std::unique_ptr<BlockBuffer> buffer;
-    size_t filled = 0;
+    size_t start = 0;  // the first byte of the next chunk
+    size_t end = 0;    // after the last byte read
     bool at_end = false;
-    size_t consumed = 0;
-    std::vector<std::pair<size_t, size_t>> cuts;
   };
 
-  Status FillAndCut(int fd, const IngestItem& item, Block& b) {
-    SLUICE_ASSIGN_OR_RETURN(
-        size_t n, ReadFull(fd, b.buffer->data() + b.filled, b.buffer->size() - b.filled, item));
-    b.filled += n;
-    b.at_end = b.filled < b.buffer->size();
-    b.cuts.clear();
-    size_t pos = 0;
+  Status Fill(int fd, const IngestItem& item, Block& b) {
     const size_t max = options_.chunking.max_bytes;
-    const auto* bytes = reinterpret_cast<const uint8_t*>(b.buffer->data());
-    while (pos < b.filled && (b.at_end || b.filled - pos >= max)) {
-      const size_t n_cut =
-          chunker_.NextChunkSize(std::span<const uint8_t>(bytes + pos, b.filled - pos), b.at_end);
-      b.cuts.emplace_back(pos, n_cut);
-      pos += n_cut;
-    }
-    b.consumed = pos;
+    SLUICE_ASSIGN_OR_RETURN(size_t n,
+                            ReadFull(fd, b.buffer->data() + max, b.buffer->size() - max, item));
+    b.start = max;
+    b.end = max + n;
+    b.at_end = n < b.buffer->size() - max;
     return Status::Ok();
   }
 
-  // Reads, cuts, hashes (and stores) a large file. With `pipelined`, the next block is read and
-  // cut on the pool while this one's chunks are hashed; never from inside a pool task, which
-  // could wait for a task queued behind itself.
-  Status LargeFile(IngestItem& item, bool pipelined = true) {
+  // Moves the bytes of `from` after `consumed` in front of the bytes `to` read.
+  void Carry(const Block& from, size_t consumed, Block& to) {
+    const size_t tail = from.end - from.start - consumed;
+    to.start -= tail;
+    std::memmove(to.buffer->data() + to.start, from.buffer->data() + from.start + consumed, tail);
+  }
+
+  // Cuts and hashes the whole chunks of `b` (and stores them); returns the bytes they cover.
+  Result<size_t> CutHashStore(const Block& b, std::vector<Chunk>& chunks, uint64_t& total) {
+    const auto* bytes = reinterpret_cast<const uint8_t*>(b.buffer->data() + b.start);
+    std::vector<HashedChunk> hashed;
+    const size_t consumed =
+        chunker_.CutAndHash(std::span<const uint8_t>(bytes, b.end - b.start), b.at_end, hashed);
+    std::vector<std::string> digests;
+    std::vector<std::string_view> views;
+    digests.reserve(hashed.size());
+    views.reserve(hashed.size());
+    size_t offset = b.start;
+    for (const HashedChunk& h : hashed) {
+      digests.push_back(ToHex(h.sha256.data(), h.sha256.size()));
+      views.emplace_back(b.buffer->data() + offset, h.size_bytes);
+      chunks.push_back({digests.back(), h.size_bytes});
+      offset += h.size_bytes;
+      total += h.size_bytes;
+      if (options_.progress != nullptr) options_.progress->Advance(h.size_bytes);
+    }
+    SLUICE_RETURN_IF_ERROR(Store(digests, views));
+    return consumed;
+  }
+
+  std::unique_ptr<BlockBuffer> TakeBuffer() {
+    {
+      std::lock_guard lock(buffers_mutex_);
+      if (!buffers_.empty()) {
+        std::unique_ptr<BlockBuffer> b = std::move(buffers_.back());
+        buffers_.pop_back();
+        return b;
+      }
+    }
+    // At least max_bytes are read per block, so every block but the last holds a whole chunk.
+    const size_t max = options_.chunking.max_bytes;
+    return std::make_unique<BlockBuffer>(max + std::max(options_.block_bytes, max));
+  }
+  void ReturnBuffer(std::unique_ptr<BlockBuffer> b) {
+    std::lock_guard lock(buffers_mutex_);
+    buffers_.push_back(std::move(b));
+  }
+
+  // Reads, cuts, hashes (and stores) a large file, one pass over its bytes (Chunker::
+  // CutAndHash). With `read_ahead`, the next block is read on the pool while this one is cut
+  // and hashed; never from inside a pool task, which could wait for a task queued behind itself.
+  Status LargeFile(IngestItem& item, bool read_ahead = true) {
     SLUICE_ASSIGN_OR_RETURN(int raw_fd, OpenForRead(item));
     Fd fd(raw_fd);
     SLUICE_ASSIGN_OR_RETURN(FileStat before, StatFd(fd.get(), item));
@@ -314,61 +367,46 @@ class Ingestor {
       std::vector<IngestItem> one = {item};
       return SmallBatch(one, {0}, /*retry=*/true);
     }
-    const size_t max = options_.chunking.max_bytes;
-    // Large files are read one at a time by the calling thread, so one pair of buffers serves
-    // them all; a file that grew while listed is read from a pool thread, with its own pair.
-    Block local[2];
-    Block* blocks = pipelined ? blocks_ : local;
-    for (Block* b = blocks; b != blocks + 2; ++b) {
-      if (!b->buffer) b->buffer = std::make_unique<BlockBuffer>(options_.block_bytes + max);
-      b->filled = 0;
-      b->at_end = false;
-      b->consumed = 0;
-    }
+    read_ahead = read_ahead && options_.pool != nullptr;
+    Block blocks[2];
+    struct GiveBack {
+      Ingestor& self;
+      Block* blocks;
+      ~GiveBack() {
+        for (int i = 0; i < 2; ++i) {
+          if (blocks[i].buffer) self.ReturnBuffer(std::move(blocks[i].buffer));
+        }
+      }
+    } give_back{*this, blocks};
+    blocks[0].buffer = TakeBuffer();
+    if (read_ahead) blocks[1].buffer = TakeBuffer();
     Block* current = &blocks[0];
-    Block* next = &blocks[1];
-    SLUICE_RETURN_IF_ERROR(FillAndCut(fd.get(), item, *current));
+    Block* next = read_ahead ? &blocks[1] : &blocks[0];
+    SLUICE_RETURN_IF_ERROR(Fill(fd.get(), item, *current));
     uint64_t total = 0;
     std::vector<Chunk> chunks;
     for (;;) {
       std::future<Status> pending;
-      bool more = false;
-      if (!current->at_end) {
-        more = true;
-        const size_t tail = current->filled - current->consumed;
-        std::memcpy(next->buffer->data(), current->buffer->data() + current->consumed, tail);
-        next->filled = tail;
-        if (pipelined && options_.pool != nullptr) {
-          pending = options_.pool->Submit(
-              [this, &fd, &item, next] { return FillAndCut(fd.get(), item, *next); });
-        }
+      if (!current->at_end && read_ahead) {
+        pending =
+            options_.pool->Submit([this, &fd, &item, next] { return Fill(fd.get(), item, *next); });
       }
-      const auto& cuts = current->cuts;
-      std::vector<std::string> digests(cuts.size());
-      auto hash = [&](size_t i) {
-        Sha256 hasher;
-        hasher.Update(std::string_view(current->buffer->data() + cuts[i].first, cuts[i].second));
-        digests[i] = hasher.FinishHex();
-        if (options_.progress != nullptr) options_.progress->Advance(cuts[i].second);
-      };
-      if (options_.pool != nullptr && cuts.size() > 1) {
-        options_.pool->ParallelFor(cuts.size(), hash);
-      } else {
-        for (size_t i = 0; i < cuts.size(); ++i) hash(i);
-      }
-      std::vector<std::string_view> views;
-      for (size_t i = 0; i < cuts.size(); ++i) {
-        views.emplace_back(current->buffer->data() + cuts[i].first, cuts[i].second);
-        chunks.push_back({digests[i], cuts[i].second});
-        total += cuts[i].second;
-      }
-      Status stored = Store(digests, views);
+      Result<size_t> consumed = CutHashStore(*current, chunks, total);
       Status filled = pending.valid() ? pending.get() : Status::Ok();
-      SLUICE_RETURN_IF_ERROR(stored);
-      if (!more) break;
-      if (!pending.valid()) filled = FillAndCut(fd.get(), item, *next);
+      SLUICE_RETURN_IF_ERROR(consumed.status());
+      if (current->at_end) break;
       SLUICE_RETURN_IF_ERROR(filled);
-      std::swap(current, next);
+      if (read_ahead) {
+        Carry(*current, *consumed, *next);
+        std::swap(current, next);
+      } else {
+        // One buffer: the carried bytes move to the front, then the next block is read behind.
+        const size_t tail = current->end - current->start - *consumed;
+        std::memmove(current->buffer->data() + options_.chunking.max_bytes - tail,
+                     current->buffer->data() + current->start + *consumed, tail);
+        SLUICE_RETURN_IF_ERROR(Fill(fd.get(), item, *current));
+        current->start -= tail;
+      }
     }
     SLUICE_ASSIGN_OR_RETURN(FileStat after, StatFd(fd.get(), item));
     item.entry->size_bytes = total;
@@ -399,7 +437,8 @@ class Ingestor {
 
   const IngestOptions& options_;
   const Chunker chunker_;
-  Block blocks_[2];
+  std::mutex buffers_mutex_;
+  std::vector<std::unique_ptr<BlockBuffer>> buffers_;  // guarded by buffers_mutex_
   std::mutex arenas_mutex_;
   std::vector<std::string> arenas_;  // guarded by arenas_mutex_
   std::mutex claimed_mutex_;

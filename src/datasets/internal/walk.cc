@@ -211,9 +211,14 @@ Result<Sources> WalkFolder(const fs::path& root, const std::string& shown, Threa
     stat_range(0, files.size());
   }
   SLUICE_RETURN_IF_ERROR(first_error);
-  std::sort(files.begin(), files.end(),
-            [](const SourceFile& a, const SourceFile& b) { return a.rel < b.rel; });
-  out.files = std::move(files);
+  // Sorted through an index, then moved once: sorting the records themselves moves each one
+  // (two strings and the stat) about log2(n) times, which showed in profiles of 100,000 files.
+  std::vector<uint32_t> order(files.size());
+  std::iota(order.begin(), order.end(), 0u);
+  std::sort(order.begin(), order.end(),
+            [&files](uint32_t a, uint32_t b) { return files[a].rel < files[b].rel; });
+  out.files.reserve(files.size());
+  for (uint32_t i : order) out.files.push_back(std::move(files[i]));
   return out;
 }
 
