@@ -16,8 +16,9 @@
 # against sluice (io threads = cores), FastAPI with 1 and with 2 workers, and the HTTP floor of
 # each (GET /v2/health/live). wrk -t2 shares the 2 cores with the servers, as in the reference.
 # --log also measures sluice with every request written to the prediction log, --batch with
-# micro-batching (--batch-delay-us 200, and 1000, at 64 connections). Prints one table
-# and the ratios sluice / FastAPI-2-workers. Only processes this script starts are stopped.
+# micro-batching (--batch-delay-us 200, and 1000, at 64 connections). Prints one table, the ratios
+# sluice / FastAPI-2-workers and sluice 1-row inference / its own HTTP floor. Only processes this
+# script starts are stopped.
 set -euo pipefail
 
 here=$(cd "$(dirname "$0")" && pwd)
@@ -32,7 +33,7 @@ while (($#)); do
     --rows) rows=${2:?--rows needs a value}; shift ;;
     --log) with_log=1 ;;
     --batch) with_batch=1 ;;
-    -h|--help) sed -n '2,20p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    -h|--help) sed -n '2,21p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
     -*) echo "serve_bench: unknown flag $1" >&2; exit 2 ;;
     *) build=$1 ;;
   esac
@@ -224,3 +225,8 @@ awk -F'\t' '{ key = $2 "/" $3 "/" $4; rps[$1, key] = $5; p99[$1, key] = $8; keys
              (a > 0 ? b / a : 0)
     }
   }' "$results" | sort
+echo
+echo "sluice inference / its HTTP floor (GET /v2/health/live, 64 connections, same run):"
+awk -F'\t' '$1 == "sluice" && $2 == "floor" { floor = $5 }
+  $1 == "sluice" && $3 == 1 && $4 == 64 { rps[$2] = $5 }
+  END { for (m in rps) if (floor > 0) printf "  %-6s 1 row  %4.2fx\n", m, rps[m] / floor }' "$results" | sort

@@ -1,5 +1,6 @@
 #include "models/predictor.h"
 
+#include <algorithm>
 #include <span>
 
 #include "linear/linear.h"
@@ -22,6 +23,25 @@ class TreePredictor final : public Predictor {
     return std::vector<double>(scores.begin(), scores.end());
   }
 
+  void PredictFeatures(std::span<const double> features, size_t n,
+                       std::span<double> out) const override {
+    SLUICE_CHECK(features.size() == n * encoder().num_features());
+    SLUICE_CHECK(out.size() == n * num_outputs());
+    // Per-thread scratch, so that a request allocates nothing here; a rare large batch does not
+    // pin its memory in the thread for ever.
+    constexpr size_t kKeptFloats = 1 << 20;
+    thread_local std::vector<float> rows;
+    thread_local std::vector<float> scores;
+    // The same float32 rounding as FeatureEncoder::EncodeFloat.
+    rows.resize(features.size());
+    for (size_t i = 0; i < features.size(); ++i) rows[i] = static_cast<float>(features[i]);
+    scores.resize(out.size());
+    trees_.Predict(rows, n, scores);
+    std::copy(scores.begin(), scores.end(), out.begin());
+    if (rows.capacity() > kKeptFloats) std::vector<float>().swap(rows);
+    if (scores.capacity() > kKeptFloats) std::vector<float>().swap(scores);
+  }
+
  private:
   CompiledTrees trees_;
 };
@@ -34,6 +54,17 @@ class LinearPredictor final : public Predictor {
   Result<std::vector<double>> Predict(const table::Table& data) const override {
     SLUICE_ASSIGN_OR_RETURN(std::vector<double> features, encoder().EncodeDouble(data));
     return model_.Predict(features, data.num_rows());
+  }
+
+  void PredictFeatures(std::span<const double> features, size_t n,
+                       std::span<double> out) const override {
+    const size_t width = encoder().num_features();
+    const size_t outputs = num_outputs();
+    SLUICE_CHECK(features.size() == n * width);
+    SLUICE_CHECK(out.size() == n * outputs);
+    for (size_t row = 0; row < n; ++row) {
+      model_.PredictRow(features.subspan(row * width, width), out.subspan(row * outputs, outputs));
+    }
   }
 
  private:

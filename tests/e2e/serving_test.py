@@ -41,6 +41,28 @@ def write_data(path, rows, seed):
             f.write(f"{tenure},{plan},{calls},{'yes' if risk > 0.5 else 'no'}\n")
 
 
+def write_numeric_data(path, rows, seed):
+    """The churn data without its categorical column: a model on it takes the numeric fast path."""
+    rng = random.Random(seed)
+    with open(path, "w") as f:
+        f.write("tenure,calls,spend,churned\n")
+        for _ in range(rows):
+            tenure = rng.randint(0, 72)
+            calls = rng.randint(0, 9)
+            spend = round(rng.uniform(5, 120), 3)
+            risk = 1.2 - tenure / 40 + calls * 0.25 - spend / 400 + rng.random() - 0.5
+            f.write(f"{tenure},{calls},{spend},{'yes' if risk > 0.5 else 'no'}\n")
+
+
+NUMERIC = ["tenure", "calls", "spend"]
+
+
+def numeric_rows(rows, seed):
+    rng = random.Random(seed)
+    return [[rng.randint(0, 72), rng.randint(0, 9) if rng.random() > 0.1 else None,
+             round(rng.uniform(5, 120), rng.randint(0, 6))] for _ in range(rows)]
+
+
 def batch(rows, seed):
     rng = random.Random(seed)
     return {
@@ -70,9 +92,16 @@ class ServingTest(unittest.TestCase):
         sluice(cls.ws.path, "train", *common, "--set", "xgboost.num_rounds=3",
                "--set", "xgboost.max_depth=2")
         sluice(cls.ws.path, "models", "alias", "churn", "production", "1")
+        numeric = os.path.join(cls.ws.dir, "numeric.csv")
+        write_numeric_data(numeric, 1000, 2)
+        for name, algo in (("numeric", "xgboost"), ("numeric_linear", "linear")):
+            sluice(cls.ws.path, "train", "--data", numeric, "--target", "churned", "--algo", algo,
+                   "--register", name, "--set", "xgboost.nthread=1",
+                   "--set", "xgboost.num_rounds=30")
         cls.server = Server(SLUICE, cls.ws.path, extra_args=[
             "--model", "churn=models:/churn@production",
             "--model", "v1=models:/churn/1", "--model", "v2=models:/churn/2",
+            "--model", "num=models:/numeric/1", "--model", "lin=models:/numeric_linear/1",
             "--log-predictions", "1"])
         cls.url = cls.server.url
         cls.http = requests.Session()
@@ -247,6 +276,101 @@ class ServingTest(unittest.TestCase):
         self.assertEqual(resp.status_code, 400)
         self.assertEqual(resp.json()["error_code"], "BAD_REQUEST")
         self.assertIn("dataframe_split", resp.json()["message"])
+
+    def post_raw(self, model, body, headers=None):
+        return self.http.post(f"{self.url}/v2/models/{model}/infer", data=body,
+                              headers={"Content-Type": "application/json", **(headers or {})},
+                              timeout=30)
+
+    def test_numeric_fast_path_answers_byte_for_byte_like_the_general_path(self):
+        rows = numeric_rows(7, 5)
+        n = len(rows)
+        flat = [v for r in rows for v in r]
+
+        def tensor(name, shape, data, datatype="FP64"):
+            return {"name": name, "shape": shape, "datatype": datatype, "data": data}
+
+        # Forms the fast path takes: one [n, 3] tensor, flat or nested; one tensor per column.
+        fast = [
+            {"id": "r1", "inputs": [tensor("input-0", [n, 3], flat, "FP32")]},
+            {"id": "r1", "inputs": [tensor("input-0", [n, 3], rows)],
+             "parameters": {"content_type": "np"}},
+            {"inputs": [tensor(c, [n] if i != 1 else [n, 1],
+                               [r[i] for r in rows] if i != 1 else [[r[i]] for r in rows],
+                               "INT64" if i < 2 else "FP32")
+                        for i, c in reversed(list(enumerate(NUMERIC)))], "id": "r1"},
+        ]
+        fast_bodies = [json.dumps(b) for b in fast]
+        # The same requests in forms it leaves to the general path: an escaped name, a byte-order
+        # mark, an escaped id.
+        general_bodies = [
+            fast_bodies[0].replace('"input-0"', '"input\\u002d0"'),
+            "\ufeff" + fast_bodies[1],
+            fast_bodies[2].replace('"r1"', '"r\\u0031"'),
+        ]
+        for model in ("num", "lin"):
+            answers = []
+            for body in fast_bodies + general_bodies:
+                resp = self.post_raw(model, body.encode(), {"X-Request-Id": "same-id"})
+                self.assertEqual(resp.status_code, 200, f"{body}: {resp.text}")
+                self.assertEqual(resp.headers["X-Request-Id"], "same-id")
+                self.assertEqual(resp.headers["X-Model-Version"], "1")
+                self.assertEqual(resp.headers["Content-Type"], "application/json")
+                answers.append(resp.content)
+            self.assertEqual(answers, [answers[0]] * len(answers), model)
+            out = json.loads(answers[0])
+            self.assertEqual(out["id"], "r1")
+            self.assertEqual(out["outputs"][0]["shape"], [n])
+            self.assertEqual(out["outputs"][0]["datatype"], "FP32" if model == "num" else "FP64")
+            # MLflow's protocol (always the general path) agrees.
+            mlflow = self.http.post(f"{self.url}/models/{model}/invocations",
+                                    json={"dataframe_split": {"columns": NUMERIC, "data": rows}})
+            self.assertEqual(mlflow.json()["predictions"], out["outputs"][0]["data"])
+
+        # Without an id in the body, the answer's id is the request id, as before.
+        no_id = json.dumps({"inputs": [tensor("input-0", [n, 3], flat)]}).encode()
+        resp = self.post_raw("num", no_id)
+        self.assertEqual(resp.json()["id"], resp.headers["X-Request-Id"])
+
+        # Malformed bodies get the general path's messages.
+        cases = [
+            ("{not json", "the body is not valid JSON"),
+            ('{"inputs": []}', 'the request needs "inputs": a list of tensors, each with name, '
+                               'shape, datatype and data'),
+            (json.dumps({"inputs": [tensor("input-0", [2, 3], [1, 2, 3])]}),
+             "input 'input-0': shape [2,3] needs 6 values, data has 3"),
+            (json.dumps({"inputs": [tensor("input-0", [1, 3], [1, "2", 3])]}),
+             "input 'calls' row 0: expected a number, got \"2\""),
+            (json.dumps({"inputs": [tensor("input-0", [1, 2], [1, 2])]}),
+             "input 'input-0' has 2 columns per row; the model takes 3 (tenure, calls, spend)"),
+            (json.dumps({"inputs": [tensor("tenure", [1], [1])]}),
+             "input 'calls' is missing; the model takes: tenure, calls, spend"),
+            (json.dumps({"inputs": [tensor("input-0", [1, 3], [1, 2, 3], "FLOAT")]}),
+             "input 'input-0': datatype 'FLOAT' is not an Open Inference Protocol type "
+             "(BOOL, INT8..INT64, UINT8..UINT64, FP16, FP32, FP64, BYTES)"),
+            (fast_bodies[0] + ",", "the body is not valid JSON"),
+        ]
+        for body, message in cases:
+            resp = self.post_raw("num", body.encode())
+            self.assertEqual(resp.status_code, 400, f"{body}: {resp.text}")
+            self.assertEqual(resp.json(), {"error": message}, body)
+
+        # Fast-path answers reach the prediction log like the general path's.
+        resp = self.post_raw("num", fast_bodies[0].encode(), {"X-Request-Id": "fast-logged"})
+        expected = resp.json()["outputs"][0]["data"]
+        day = time.strftime("%Y-%m-%d", time.gmtime())
+        log_file = os.path.join(self.ws.path, ".sluice", "predictions", "num", f"{day}.jsonl")
+        logged = []
+        for _ in range(100):  # the log is written every 500 ms
+            if os.path.exists(log_file):
+                with open(log_file) as f:
+                    logged = [l for l in map(json.loads, f) if l["_request_id"] == "fast-logged"]
+                if len(logged) == n:
+                    break
+            time.sleep(0.1)
+        self.assertEqual(len(logged), n, log_file)
+        self.assertEqual([[l[c] for c in NUMERIC] for l in logged], rows)
+        self.assertEqual([l["_prediction"] for l in logged], expected)
 
     def test_alias_moves_under_load_never_fail_or_mix(self):
         columns = batch(30, 4)

@@ -185,6 +185,48 @@ TEST_F(ServerTest, Http10ClosesUnlessKeepAliveAsked) {
   EXPECT_THAT(reply, StartsWith("HTTP/1.0 200 OK\r\n"));
 }
 
+// The server writes the head of an ordinary response itself (not through Beast's message): the
+// same bytes Beast writes, fields in the same order, values trimmed as Beast trims them.
+TEST_F(ServerTest, ResponseHeadsKeepTheirLayout) {
+  router_->Add(Method::kGet, "/x", [](const Request&) {
+    Response r = Response::Text(299, "hi");
+    r.headers = {{"X-A", "  padded \t"}, {"x-b", "2"}};
+    return r;
+  });
+  router_->Add(Method::kGet, "/own-connection", [](const Request&) {
+    Response r = Response::Json(200, "{}");
+    r.headers = {{"Connection", "close"}};
+    return r;
+  });
+  StartServer();
+  RawSocket keep(server_->port());
+  ASSERT_TRUE(keep.Send("GET /x HTTP/1.1\r\nHost: x\r\n\r\n"));
+  const std::string first = keep.ReadUntil("\r\n\r\nhi", 5s);
+  EXPECT_THAT(first, ::testing::MatchesRegex(
+                         "HTTP/1\\.1 299 <unknown-status>\r\n"
+                         "Server: sluice\r\n"
+                         "Date: [A-Z][a-z][a-z], [0-9][0-9] [A-Z][a-z][a-z] 20[0-9][0-9] "
+                         "[0-9][0-9]:[0-9][0-9]:[0-9][0-9] GMT\r\n"
+                         "Content-Type: text/plain; charset=utf-8\r\n"
+                         "X-A: padded\r\n"
+                         "x-b: 2\r\n"
+                         "Content-Length: 2\r\n"
+                         "\r\nhi"));
+  ASSERT_TRUE(keep.Send("GET /x HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n"));
+  std::string reply;
+  EXPECT_TRUE(keep.WaitForClose(5s, &reply));
+  EXPECT_THAT(reply, HasSubstr("\r\nx-b: 2\r\nConnection: close\r\nContent-Length: 2\r\n\r\nhi"));
+
+  // A handler's own Connection header goes through Beast, which keeps the connection as the
+  // client asked and drops the header.
+  RawSocket plain(server_->port());
+  ASSERT_TRUE(plain.Send("GET /own-connection HTTP/1.1\r\nHost: x\r\n\r\n"));
+  reply = plain.ReadUntil("\r\n\r\n{}", 5s);
+  EXPECT_THAT(reply, StartsWith("HTTP/1.1 200 OK\r\n"));
+  EXPECT_THAT(reply,
+              HasSubstr("\r\nContent-Type: application/json\r\nContent-Length: 2\r\n\r\n{}"));
+}
+
 TEST_F(ServerTest, PipelinedRequestsAreAnsweredInOrder) {
   router_->Add(Method::kGet, "/n/{n}", [](const Request& r) {
     return Response::Text(200, "n" + std::string(r.PathParam("n")));

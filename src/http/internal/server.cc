@@ -10,6 +10,7 @@
 #include "http/server.h"
 
 #include <algorithm>
+#include <array>
 #include <atomic>
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
@@ -33,6 +34,7 @@
 #include <boost/beast/http/read.hpp>
 #include <boost/beast/http/string_body.hpp>
 #include <boost/beast/http/write.hpp>
+#include <charconv>
 #include <condition_variable>
 #include <cstdio>
 #include <ctime>
@@ -103,6 +105,58 @@ bool IsHttpError(const error_code& ec) {
   return ec.category() == bhttp::make_error_code(bhttp::error::end_of_stream).category();
 }
 
+// Beast's handling of a header value: optional whitespace around it is dropped.
+std::string_view TrimValue(std::string_view value) {
+  while (!value.empty() && (value.front() == ' ' || value.front() == '\t')) value.remove_prefix(1);
+  while (!value.empty() && (value.back() == ' ' || value.back() == '\t')) value.remove_suffix(1);
+  return value;
+}
+
+bool IsHeader(std::string_view name, std::string_view wanted) {
+  return internal::EqualsIgnoreCase(name, wanted);
+}
+
+// The response header Beast would serialize for an ordinary string body (see Server::Impl::Write:
+// Server, Date, Content-Type, the handler's headers, Connection, Content-Length), written into
+// `out` without building a Beast message: its fields cost an allocation each, and its serializer
+// more than the rest of a small response. False, with `out` meaningless, when the response needs
+// Beast's own handling (a status Beast would refuse, or handler headers it would merge).
+bool WriteHead(const Response& response, unsigned version, bool keep_alive,
+               std::string_view server_name, std::string& out) {
+  if (response.status < 200 || response.status > 599 || (version != 10 && version != 11)) {
+    return false;
+  }
+  for (const auto& [name, value] : response.headers) {
+    if (IsHeader(name, "Connection") || IsHeader(name, "Content-Length")) return false;
+  }
+  const auto code = static_cast<unsigned>(response.status);
+  out.clear();
+  out += version == 11 ? "HTTP/1.1 " : "HTTP/1.0 ";
+  out += static_cast<char>('0' + code / 100);
+  out += static_cast<char>('0' + code / 10 % 10);
+  out += static_cast<char>('0' + code % 10);
+  out += ' ';
+  out += Std(bhttp::obsolete_reason(static_cast<bhttp::status>(code)));
+  auto field = [&out](std::string_view name, std::string_view value) {
+    out += name;
+    out += ": ";
+    out += TrimValue(value);
+    out += "\r\n";
+  };
+  out += "\r\n";
+  field("Server", server_name);
+  field("Date", HttpDate());
+  field("Content-Type", response.content_type);
+  for (const auto& [name, value] : response.headers) field(name, value);
+  if (version == 11 && !keep_alive) field("Connection", "close");
+  if (version == 10 && keep_alive) field("Connection", "keep-alive");
+  char length[24];
+  auto [end, error] = std::to_chars(length, length + sizeof(length), response.body.size());
+  field("Content-Length", std::string_view(length, static_cast<size_t>(end - length)));
+  out += "\r\n";
+  return true;
+}
+
 std::string AllowHeader(const std::vector<Method>& methods) {
   std::string allow;
   std::vector<Method> seen;
@@ -122,7 +176,8 @@ struct Server::Impl {
   struct Connection {
     explicit Connection(tcp::socket socket) : stream(std::move(socket)) {}
     beast::tcp_stream stream;
-    bool idle = false;  // waiting for the next request header
+    bool idle = false;          // waiting for the next request header
+    std::string response_head;  // reused by WriteHead: one response at a time per connection
   };
   struct IoThread {
     asio::io_context context{1};
@@ -532,6 +587,12 @@ asio::awaitable<bool> Server::Impl::Write(Connection& conn, Response response, u
     }
     co_await bhttp::async_write(conn.stream, message,
                                 asio::redirect_error(asio::use_awaitable, ec));
+    co_return !ec;
+  }
+  if (WriteHead(response, version, keep_alive, options.server_name, conn.response_head)) {
+    const std::array<asio::const_buffer, 2> buffers = {asio::buffer(conn.response_head),
+                                                       asio::buffer(response.body)};
+    co_await asio::async_write(conn.stream, buffers, asio::redirect_error(asio::use_awaitable, ec));
     co_return !ec;
   }
   bhttp::response<bhttp::string_body> message;
