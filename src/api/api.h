@@ -8,6 +8,7 @@
 
 #include "http/router.h"
 #include "registry/registry_store.h"
+#include "serving/input_checks.h"
 #include "serving/micro_batcher.h"
 #include "serving/model_host.h"
 #include "serving/prediction_log.h"
@@ -25,6 +26,9 @@ struct InferenceOptions {
   // When set, inference handlers run on the worker pool (they block while a batch fills) and
   // concurrent requests for one model are scored together; otherwise they run on the io threads.
   serving::MicroBatcher* batcher = nullptr;
+  // Requests checked against the model's input expectations (its bundle's input_suite); checked
+  // requests take the general decoding path.
+  serving::InputCheckMode check_inputs = serving::InputCheckMode::kOff;
 };
 
 struct Services {

@@ -164,6 +164,29 @@ Result<std::vector<double>> Score(const InferenceOptions& options, const ServedM
   return model.predictor->Predict(data);
 }
 
+bool ChecksInputs(const InferenceOptions& options, const ServedModel& model) {
+  return options.check_inputs != serving::InputCheckMode::kOff && model.input_checks != nullptr;
+}
+
+// The request's rows against the model's input expectations when the server checks them (the
+// violations are counted); the message of a 400 answer when they break one and the server
+// rejects such requests.
+std::optional<std::string> CheckInputs(const InferenceOptions& options, const ServedModel& model,
+                                       const table::Table& data) {
+  if (!ChecksInputs(options, model)) return std::nullopt;
+  const serving::InputChecks& checks = *model.input_checks;
+  Result<std::vector<serving::InputChecks::Failure>> failures = checks.Check(data);
+  const bool reject = options.check_inputs == serving::InputCheckMode::kReject;
+  if (!failures.ok()) {
+    if (!reject) return std::nullopt;
+    return fmt::format("cannot check the request against the model's input expectations: {}",
+                       failures.status().message());
+  }
+  if (failures->empty() || !reject) return std::nullopt;
+  return fmt::format("the request breaks the model's input expectations (suite '{}'): {}",
+                     checks.suite_name(), checks.Describe(*failures));
+}
+
 // The numeric fast path (serving/oip_dense.h): the answer Infer's general path gives, byte for
 // byte, or nullopt when the request is not one it takes. Micro-batching scores tables, so it
 // always takes the general path.
@@ -172,7 +195,10 @@ std::optional<http::Response> InferDense(const InferenceOptions& options, const 
                                          const std::string& request_id, Clock::time_point start,
                                          size_t& rows) {
   const std::span<const models::InputColumn> inputs = model.bundle.encoder.inputs();
-  if (options.batcher != nullptr || !serving::HasDenseInputs(inputs)) return std::nullopt;
+  if (options.batcher != nullptr || ChecksInputs(options, model) ||
+      !serving::HasDenseInputs(inputs)) {
+    return std::nullopt;
+  }
   // Per io thread, so that a request allocates nothing for its rows and scores.
   thread_local serving::DenseOipRequest dense;
   thread_local std::vector<double> scores;
@@ -217,6 +243,9 @@ http::Response Infer(const serving::ModelHost& host, const InferenceOptions& opt
     if (body.is_discarded()) return OipError(400, "the body is not valid JSON");
     Result<table::Table> data = serving::DecodeOipRequest(body, model.bundle.encoder.inputs());
     if (!data.ok()) return OipError(400, data.status().message());
+    if (std::optional<std::string> broken = CheckInputs(options, model, *data)) {
+      return OipError(400, *broken);
+    }
     Result<std::vector<double>> scores = Score(options, model, *data);
     if (!scores.ok()) return OipError(HttpStatusOf(scores.status()), scores.status().message());
     const bool float32 = IsFloat32(model);
@@ -267,6 +296,9 @@ http::Response Invocations(const serving::ModelHost& host, const InferenceOption
     Result<table::Table> data = serving::DecodeMlflowRequest(
         request.body, request.Header("Content-Type"), model->bundle.encoder.inputs());
     if (!data.ok()) return MlflowError(400, data.status().message());
+    if (std::optional<std::string> broken = CheckInputs(options, *model, *data)) {
+      return MlflowError(400, *broken);
+    }
     Result<std::vector<double>> scores = Score(options, *model, *data);
     if (!scores.ok()) return MlflowError(400, scores.status().message());
     const bool float32 = IsFloat32(*model);
@@ -361,6 +393,33 @@ std::string Metrics(const serving::ModelHost& host, const InferenceOptions& opti
   for (const auto& e : endpoints) {
     out += fmt::format("sluice_model_load_failing{{model=\"{}\"}} {}\n", Label(e.name),
                        e.last_error.empty() ? 0 : 1);
+  }
+  if (options.check_inputs != serving::InputCheckMode::kOff) {
+    out +=
+        "# HELP sluice_input_checked_rows_total Request rows checked against the model's input "
+        "expectations (counts restart when a new version loads).\n"
+        "# TYPE sluice_input_checked_rows_total counter\n";
+    for (const auto& e : endpoints) {
+      if (e.model == nullptr || e.model->input_checks == nullptr) continue;
+      out += fmt::format("sluice_input_checked_rows_total{{model=\"{}\"}} {}\n", Label(e.name),
+                         e.model->input_checks->checked_rows());
+    }
+    out +=
+        "# HELP sluice_input_failed_rows_total Request rows that broke an input expectation, by "
+        "expectation.\n"
+        "# TYPE sluice_input_failed_rows_total counter\n";
+    for (const auto& e : endpoints) {
+      if (e.model == nullptr || e.model->input_checks == nullptr) continue;
+      const serving::InputChecks& checks = *e.model->input_checks;
+      for (size_t i = 0; i < checks.expectations().size(); ++i) {
+        const serving::InputChecks::Expectation& x = checks.expectations()[i];
+        out += fmt::format(
+            "sluice_input_failed_rows_total{{model=\"{}\",index=\"{}\",expectation=\"{}\","
+            "column=\"{}\"}} {}\n",
+            Label(e.name), x.suite_index + 1, Label(x.type), Label(x.columns),
+            checks.failed_rows(i));
+      }
+    }
   }
   if (options.batcher != nullptr) {
     serving::MicroBatchCounters c = options.batcher->Counters();

@@ -28,6 +28,7 @@ struct ServerFlags {
   size_t log_queue_rows = 100'000;
   int64_t batch_delay_us = 0;  // micro-batching: 0 = off
   size_t batch_max_rows = 64;
+  std::string check_inputs = "off";
 };
 
 void AddInferenceFlags(CLI::App& cmd, ServerFlags& flags) {
@@ -53,6 +54,13 @@ void AddInferenceFlags(CLI::App& cmd, ServerFlags& flags) {
   cmd.add_option("--batch-max-rows", flags.batch_max_rows,
                  "Micro-batching: a batch is scored once it holds this many rows")
       ->check(CLI::Range(size_t{1}, size_t{1} << 20))
+      ->capture_default_str();
+  cmd.add_option("--check-inputs", flags.check_inputs,
+                 "Check requests against the expectations the model's training data passed "
+                 "(sluice train --suite; the row-by-row ones on its input columns): off, count "
+                 "(answer, and count violations per expectation in /metrics) or reject (answer "
+                 "400 naming them)")
+      ->check(CLI::IsMember({"off", "count", "reject"}))
       ->capture_default_str();
 }
 
@@ -118,7 +126,10 @@ Status RunServer(const ServerFlags& flags, const GlobalOptions& global) {
                                 {.max_rows = flags.batch_max_rows,
                                  .max_delay = std::chrono::microseconds(flags.batch_delay_us)}));
   }
-  api::InferenceOptions inference{.prediction_log = log.get(), .batcher = batcher.get()};
+  SLUICE_ASSIGN_OR_RETURN(serving::InputCheckMode check_inputs,
+                          serving::ParseInputCheckMode(flags.check_inputs));
+  api::InferenceOptions inference{
+      .prediction_log = log.get(), .batcher = batcher.get(), .check_inputs = check_inputs};
   api::Services services{*session.tracking, *session.artifacts, *session.registry, host.get(),
                          inference};
   SLUICE_ASSIGN_OR_RETURN(

@@ -29,6 +29,13 @@ std::vector<std::string> ColumnNames(const validation::ExpectationConfig& config
 
 }  // namespace
 
+Result<InputCheckMode> ParseInputCheckMode(std::string_view text) {
+  if (text == "off") return InputCheckMode::kOff;
+  if (text == "count") return InputCheckMode::kCount;
+  if (text == "reject") return InputCheckMode::kReject;
+  return InvalidArgument("--check-inputs '{}': use off, count or reject", text);
+}
+
 InputChecks::InputChecks(validation::Suite suite, std::vector<Expectation> expectations)
     : suite_(std::move(suite)),
       expectations_(std::move(expectations)),
@@ -43,7 +50,8 @@ Result<std::unique_ptr<InputChecks>> InputChecks::FromBundle(const models::Bundl
   for (const models::InputColumn& input : bundle.encoder.inputs()) inputs.insert(input.name);
   validation::Suite suite{.name = stored.name, .expectations = {}, .meta = stored.meta};
   std::vector<Expectation> kept;
-  for (validation::ExpectationConfig& config : stored.expectations) {
+  for (size_t index = 0; index < stored.expectations.size(); ++index) {
+    validation::ExpectationConfig& config = stored.expectations[index];
     const validation::ExpectationSpec* spec = validation::FindExpectation(config.type);
     if (spec == nullptr || !validation::IsRowByRow(spec->kind)) continue;
     std::vector<std::string> columns = ColumnNames(config);
@@ -55,7 +63,7 @@ Result<std::unique_ptr<InputChecks>> InputChecks::FromBundle(const models::Bundl
     // Failures are counted, never raised: a request is data, not a broken suite.
     config.kwargs["catch_exceptions"] = true;
     config.kwargs["result_format"] = "BOOLEAN_ONLY";
-    kept.push_back({config.type, validation::ColumnsOf(config)});
+    kept.push_back({index, config.type, validation::ColumnsOf(config)});
     suite.expectations.push_back(std::move(config));
   }
   if (kept.empty()) return std::unique_ptr<InputChecks>();

@@ -21,6 +21,15 @@
 
 namespace sluice::serving {
 
+// What a server does with a request that breaks its model's input expectations.
+enum class InputCheckMode {
+  kOff,     // no checks
+  kCount,   // answer it, and count the violations in /metrics
+  kReject,  // answer 400 naming the expectations it breaks (and count them)
+};
+// "off", "count", "reject"; kInvalidArgument naming the three otherwise.
+Result<InputCheckMode> ParseInputCheckMode(std::string_view text);
+
 class InputChecks {
  public:
   // nullptr when the bundle has no suite or none of its expectations applies to single rows;
@@ -35,10 +44,12 @@ class InputChecks {
   Result<std::vector<Failure>> Check(const table::Table& inputs) const;
 
   struct Expectation {
+    size_t suite_index = 0;  // position in the bundle's suite, from 0
     std::string type;
     std::string columns;  // "age", or "a, b"
   };
   const std::vector<Expectation>& expectations() const { return expectations_; }
+  const std::string& suite_name() const { return suite_.name; }
   // Rows checked, and rows that broke expectation i, since the model was loaded.
   uint64_t checked_rows() const { return checked_rows_.load(std::memory_order_relaxed); }
   uint64_t failed_rows(size_t i) const { return failed_rows_[i].load(std::memory_order_relaxed); }

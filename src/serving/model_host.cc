@@ -42,6 +42,7 @@ Result<std::shared_ptr<const ServedModel>> ModelHost::Load(
     SLUICE_ASSIGN_OR_RETURN(model->bundle, models::ReadBundle(files).WithContext(uri));
   }
   SLUICE_ASSIGN_OR_RETURN(model->predictor, models::LoadPredictor(model->bundle));
+  SLUICE_ASSIGN_OR_RETURN(model->input_checks, InputChecks::FromBundle(model->bundle));
   // The model bytes are compiled into the predictor; keeping them would double the memory.
   model->bundle.model_bytes.clear();
   model->bundle.model_bytes.shrink_to_fit();

@@ -30,6 +30,7 @@
 #include "models/bundle.h"
 #include "models/predictor.h"
 #include "registry/registry_store.h"
+#include "serving/input_checks.h"
 #include "tracking/artifacts.h"
 
 namespace sluice::serving {
@@ -56,6 +57,8 @@ struct ServedModel {
   std::string version;  // the registry version ("3"), or "" for a runs:/ URI
   models::Bundle bundle;
   std::unique_ptr<models::Predictor> predictor;
+  // The bundle's input_suite as checks for requests; null when it has none that apply.
+  std::unique_ptr<InputChecks> input_checks;
   int64_t loaded_ms = 0;
   std::shared_ptr<EndpointCounters> counters;  // the endpoint's, the same across versions
 };

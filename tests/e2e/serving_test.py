@@ -244,6 +244,54 @@ class ServingTest(unittest.TestCase):
         finally:
             self.assertEqual(batched.stop(), 0, batched.stderr())
 
+    def test_requests_are_checked_against_the_suite_the_training_data_passed(self):
+        suite = os.path.join(self.ws.dir, "inputs.yaml")
+        with open(suite, "w") as f:
+            f.write("name: churn-inputs\nexpectations:\n"
+                    "  - expect_table_row_count_to_be_between: {min_value: 100}\n"
+                    "  - expect_column_values_to_be_between: {column: tenure, min_value: 0,"
+                    " max_value: 72}\n"
+                    "  - expect_column_values_to_be_in_set: {column: plan,"
+                    " value_set: [basic, pro, team]}\n")
+        sluice(self.ws.path, "train", "--data", os.path.join(self.ws.dir, "churn.csv"),
+               "--target", "churned", "--suite", suite, "--register", "checked",
+               "--set", "xgboost.num_rounds=5", "--set", "xgboost.nthread=1")
+        good = oip_body({"tenure": [3, 40], "plan": ["pro", "basic"], "calls": [1, 2]})
+        bad = oip_body({"tenure": [300, 40], "plan": ["gold", "basic"], "calls": [1, 2]})
+        for mode in ("count", "reject"):
+            server = Server(SLUICE, self.ws.path, extra_args=[
+                "--model", "checked=models:/checked/1", "--check-inputs", mode])
+            try:
+                url = f"{server.url}/v2/models/checked/infer"
+                self.assertEqual(requests.post(url, json=good, timeout=30).status_code, 200)
+                answer = requests.post(url, json=bad, timeout=30)
+                split = {"dataframe_split": {"columns": COLUMNS, "data": [[300, "gold", 1]]}}
+                mlflow = requests.post(f"{server.url}/invocations", json=split, timeout=30)
+                if mode == "count":
+                    self.assertEqual(answer.status_code, 200, answer.text)
+                    self.assertEqual(mlflow.status_code, 200, mlflow.text)
+                else:
+                    self.assertEqual(answer.status_code, 400)
+                    self.assertEqual(
+                        answer.json()["error"],
+                        "the request breaks the model's input expectations (suite "
+                        "'churn-inputs'): expect_column_values_to_be_between on tenure: 1 row; "
+                        "expect_column_values_to_be_in_set on plan: 1 row")
+                    self.assertEqual(mlflow.status_code, 400)
+                    self.assertIn("expect_column_values_to_be_in_set on plan: 1 row",
+                                  mlflow.json()["message"])
+                metrics = requests.get(f"{server.url}/metrics", timeout=30).text
+                self.assertIn('sluice_input_checked_rows_total{model="checked"} 5\n', metrics)
+                self.assertIn('sluice_input_failed_rows_total{model="checked",index="2",'
+                              'expectation="expect_column_values_to_be_between",column="tenure"} 2\n',
+                              metrics)
+                self.assertIn('sluice_input_failed_rows_total{model="checked",index="3",'
+                              'expectation="expect_column_values_to_be_in_set",column="plan"} 2\n',
+                              metrics)
+                self.assertNotIn("row_count", metrics)
+            finally:
+                self.assertEqual(server.stop(), 0, server.stderr())
+
     def test_bad_requests_are_clear_and_change_nothing(self):
         cases = [
             ("churn", {"inputs": [{"name": "tenure", "shape": [1], "datatype": "INT64",

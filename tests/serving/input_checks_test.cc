@@ -43,6 +43,8 @@ TEST(InputChecksTest, KeepsTheRowByRowExpectationsOnTheModelsInputs) {
   ASSERT_EQ(checks->expectations().size(), 3u);
   EXPECT_EQ(checks->expectations()[0].type, "expect_column_values_to_be_between");
   EXPECT_EQ(checks->expectations()[0].columns, "age");
+  EXPECT_EQ(checks->expectations()[0].suite_index, 1u);
+  EXPECT_EQ(checks->expectations()[2].suite_index, 5u);
   EXPECT_EQ(checks->expectations()[1].columns, "plan");
   EXPECT_EQ(checks->expectations()[2].type, "expect_column_values_to_not_be_null");
 }
