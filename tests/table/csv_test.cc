@@ -9,6 +9,7 @@
 #include <string>
 #include <vector>
 
+#include "table/column_values.h"
 #include "table/internal/csv_reader.h"
 #include "table/random_csv.h"
 #include "table/table.h"
@@ -22,15 +23,6 @@ using ::sluice::testing::StatusIs;
 using ::testing::ElementsAre;
 using ::testing::ElementsAreArray;
 using ::testing::HasSubstr;
-
-// Each value as text, nulls as "<null>".
-std::vector<std::string> Values(const Column& c) {
-  std::vector<std::string> out;
-  for (size_t row = 0; row < c.size(); ++row) {
-    out.push_back(c.IsNull(row) ? "<null>" : c.ValueToString(row));
-  }
-  return out;
-}
 
 CsvOptions Threads(size_t n) {
   CsvOptions options;

@@ -16,6 +16,7 @@
 #include <system_error>
 #include <vector>
 
+#include "table/column_values.h"
 #include "table/internal/csv_reader.h"
 #include "table/internal/csv_tokenizer.h"
 #include "table/internal/value_parse.h"
@@ -30,15 +31,6 @@ namespace {
 using ::sluice::testing::StatusIs;
 using ::testing::ElementsAre;
 using ::testing::HasSubstr;
-
-// Each value as text, nulls as "<null>".
-std::vector<std::string> Values(const Column& c) {
-  std::vector<std::string> out;
-  for (size_t row = 0; row < c.size(); ++row) {
-    out.push_back(c.IsNull(row) ? "<null>" : c.ValueToString(row));
-  }
-  return out;
-}
 
 // Both paths of ParseCsv with every type given: one pass (typed) and two (inference's).
 struct BothPaths {

@@ -3,6 +3,7 @@
 
 #include <string>
 
+#include "table/column_values.h"
 #include "table/table.h"
 #include "testing/status_matchers.h"
 #include "testing/temp_dir.h"
@@ -13,14 +14,6 @@ namespace {
 using ::sluice::testing::StatusIs;
 using ::testing::ElementsAre;
 using ::testing::HasSubstr;
-
-std::vector<std::string> Values(const Column& c) {
-  std::vector<std::string> out;
-  for (size_t row = 0; row < c.size(); ++row) {
-    out.push_back(c.IsNull(row) ? "<null>" : c.ValueToString(row));
-  }
-  return out;
-}
 
 TEST(ParseJsonlTest, UnionOfKeysInFirstSeenOrderWithMissingKeysNull) {
   ASSERT_OK_AND_ASSIGN(Table t, ParseJsonl("{\"b\": 1, \"a\": \"x\"}\n"
