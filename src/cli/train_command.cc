@@ -165,6 +165,8 @@ void AddTrain(CLI::App& app, CommandContext& context) {
   cmd->footer(
       "Examples:\n"
       "  sluice train --data churn.csv --target churned\n"
+      "  sluice train --data churn@2 --target churned --suite checks.yaml   # a dataset "
+      "version, checked first\n"
       "  sluice train --config train.yaml --set xgboost.max_depth=8 --register churn\n"
       "Fields come from the defaults, then --config, then the flags, then --set.");
   const GlobalOptions& global = context.global;

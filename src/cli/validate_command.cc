@@ -128,6 +128,7 @@ void AddRun(CLI::App& group, CommandContext& context) {
       "(success, results[] with expectation_config and result, statistics).\n"
       "Examples:\n"
       "  sluice validate run data/new.csv --suite checks.yaml\n"
+      "  sluice validate run churn@3 --suite checks.yaml   # the result is kept with churn@3\n"
       "  sluice validate run data/new.csv --suite checks.yaml --result-format SUMMARY --json\n"
       "  sluice validate run data/new.csv --suite ge_suite.json --html report.html");
   cmd->callback(FileCommand(context, [f, &context]() -> Status {
