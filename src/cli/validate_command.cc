@@ -190,7 +190,8 @@ void AddInfer(CLI::App& group, CommandContext& context) {
   cmd->add_option("--out,-o", f->out,
                   "Where to write the suite: .yaml/.yml (default form) or .json (Great "
                   "Expectations' suite JSON); default: print YAML to stdout");
-  cmd->add_option("--name", f->name, "Suite name (default: the data file's stem)");
+  cmd->add_option("--name", f->name,
+                  "Suite name (default: the dataset's name, or the data file's stem)");
   cmd->add_option("--margin", f->margin, "Ranges grow by this fraction of (max - min) on each side")
       ->check(CLI::Range(0.0, 10.0))
       ->capture_default_str();
@@ -204,9 +205,12 @@ void AddInfer(CLI::App& group, CommandContext& context) {
       "  sluice validate infer data/train.csv --out checks.yaml\n"
       "  sluice validate infer data/train.csv --out suite.json   # for Great Expectations");
   cmd->callback(FileCommand(context, [f, &context]() -> Status {
-    SLUICE_ASSIGN_OR_RETURN(table::Table data, ReadData(context.global, f->data));
+    SLUICE_ASSIGN_OR_RETURN(DataSource source, OpenData(context.global, f->data));
+    SLUICE_ASSIGN_OR_RETURN(table::Table data, table::ReadTable(source.path));
     validation::InferOptions options;
-    options.name = f->name.empty() ? std::filesystem::path(f->data).stem().string() : f->name;
+    options.name = !f->name.empty() ? f->name
+                   : source.version ? source.version->name
+                                    : std::filesystem::path(f->data).stem().string();
     options.margin = f->margin;
     options.max_set_size = f->max_set_size;
     SLUICE_ASSIGN_OR_RETURN(validation::Suite suite, validation::InferSuite(data, options));

@@ -461,6 +461,7 @@ TEST_F(DataTest, TrainEvaluateAndValidateTakeDatasetVersions) {
 
   Outcome inferred = Sluice({"validate", "infer", "churn@1", "--out", "checks.yaml"});
   ASSERT_EQ(inferred.exit_code, 0) << inferred.err;
+  EXPECT_THAT(Read("checks.yaml"), HasSubstr("name: churn\n"));
   // --suite: the data must pass before training, or nothing is recorded.
   Json checked = SluiceJson({"train", "--data", "churn@1", "--target", "y", "--suite",
                              "checks.yaml", "--set", "xgboost.num_rounds=5"});
