@@ -3,6 +3,7 @@
 #include <cstdio>
 #include <exception>
 
+#include "base/json_text.h"
 #include "http/internal/url.h"
 
 namespace sluice::http {
@@ -80,9 +81,8 @@ std::string_view ErrorCodeForStatus(int status) {
 }
 
 Response DefaultErrorResponse(int status, std::string_view message) {
-  return Response::Json(
-      status, fmt::format(R"({{"error_code": "{}", "message": {}}})", ErrorCodeForStatus(status),
-                          internal::JsonQuote(message)));
+  return Response::Json(status, fmt::format(R"({{"error_code": "{}", "message": {}}})",
+                                            ErrorCodeForStatus(status), JsonQuote(message)));
 }
 
 Router::Router() = default;

@@ -27,6 +27,7 @@
 #include <utility>
 
 #include "base/file_util.h"
+#include "base/json_text.h"
 #include "base/random.h"
 #include "base/thread_pool.h"
 #include "serving/inputs.h"
@@ -37,7 +38,6 @@ namespace {
 
 using Json = nlohmann::json;
 using internal::AppendJsonNumber;
-using internal::AppendJsonString;
 using internal::AppendJsonValue;
 
 }  // namespace

@@ -11,6 +11,7 @@
 #include <cstring>
 #include <map>
 
+#include "base/json_text.h"
 #include "base/log.h"
 #include "base/random.h"
 #include "serving/internal/json_text.h"
@@ -19,7 +20,6 @@ namespace sluice::serving {
 namespace {
 
 using internal::AppendJsonNumber;
-using internal::AppendJsonString;
 using internal::AppendJsonValue;
 
 uint64_t SplitMix64(uint64_t& state) {

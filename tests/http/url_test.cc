@@ -60,7 +60,5 @@ TEST(UrlTest, HeaderLookupIsCaseInsensitive) {
   EXPECT_EQ(r.Header("missing"), "");
 }
 
-TEST(UrlTest, JsonQuote) { EXPECT_EQ(JsonQuote("a\"b\\c\n\x01"), R"("a\"b\\c\n\u0001")"); }
-
 }  // namespace
 }  // namespace sluice::http::internal

@@ -28,7 +28,4 @@ Status ParseTarget(std::string_view target, Request* request);
 // Case-insensitive ASCII comparison, as HTTP header names need.
 bool EqualsIgnoreCase(std::string_view a, std::string_view b);
 
-// `text` as a JSON string literal, quotes included.
-std::string JsonQuote(std::string_view text);
-
 }  // namespace sluice::http::internal

@@ -1,17 +1,13 @@
 #include "serving/internal/json_text.h"
 
+#include "base/json_text.h"
+
 #include <fmt/format.h>
 
 #include <cmath>
 #include <iterator>
-#include <nlohmann/json.hpp>
 
 namespace sluice::serving::internal {
-
-void AppendJsonString(std::string& out, std::string_view text) {
-  using Json = nlohmann::json;
-  out += Json(text).dump(-1, ' ', false, Json::error_handler_t::replace);
-}
 
 void AppendJsonNumber(std::string& out, double value) {
   if (std::isfinite(value)) {

@@ -10,8 +10,6 @@
 
 namespace sluice::serving::internal {
 
-// A quoted, escaped JSON string; invalid UTF-8 (possible in CSV input) becomes U+FFFD.
-void AppendJsonString(std::string& out, std::string_view text);
 // The shortest text that reads back as `value`; null for NaN and infinities (JSON has neither).
 void AppendJsonNumber(std::string& out, double value);
 // The value at `row` (null for a null), timestamps as ISO-8601 strings.
