@@ -151,14 +151,16 @@ std::string RunsSummary(const std::vector<std::string>& runs) {
   return out;
 }
 
-// Runs whose inputs include this exact version (tracking's dataset digest).
-Result<std::vector<std::string>> RunsUsing(Session& s, const std::string& digest,
+// Runs (deleted ones too: they can be restored) whose inputs include this exact version: tracking's
+// dataset name and digest (another dataset with the same bytes has the same digest).
+Result<std::vector<std::string>> RunsUsing(Session& s, const VersionInfo& version,
                                            const std::vector<std::string>& experiments) {
   std::vector<std::string> runs;
   if (experiments.empty()) return runs;
   tracking::SearchRunsRequest req;
   req.experiment_ids = experiments;
-  req.filter = fmt::format("dataset.digest = '{}'", digest);
+  req.filter =
+      fmt::format("dataset.name = '{}' AND dataset.digest = '{}'", version.name, version.digest);
   req.view_type = "ALL";
   SLUICE_ASSIGN_OR_RETURN(auto page, s.tracking->SearchRuns(req));
   for (const auto& r : page.items) runs.push_back(r.info.run_id);
@@ -376,7 +378,7 @@ void AddDataCommands(CLI::App& app, CommandContext& context) {
       std::vector<std::vector<std::string>> runs;
       std::vector<std::vector<datasets::ValidationRecord>> checks;
       for (const auto& v : versions) {
-        SLUICE_ASSIGN_OR_RETURN(auto used, RunsUsing(s, v.digest, experiments));
+        SLUICE_ASSIGN_OR_RETURN(auto used, RunsUsing(s, v, experiments));
         runs.push_back(std::move(used));
         SLUICE_ASSIGN_OR_RETURN(auto checked, store.Validations(v.name, v.version));
         checks.push_back(std::move(checked));
@@ -600,7 +602,7 @@ void AddDataCommands(CLI::App& app, CommandContext& context) {
     CLI::App* cmd = group->add_subcommand(
         "rm",
         "Remove a version's record (the bytes go at the next gc); refused while tags point "
-        "at it unless --force");
+        "at it or runs used it (their lineage would point at bytes gc deletes) unless --force");
     struct Flags {
       std::string ref;
       bool all = false, force = false;
@@ -608,9 +610,11 @@ void AddDataCommands(CLI::App& app, CommandContext& context) {
     auto f = std::make_shared<Flags>();
     cmd->add_option("ref", f->ref, "NAME@VERSION, or NAME with --all")->required();
     cmd->add_flag("--all", f->all, "Remove every version of the dataset");
-    cmd->add_flag("--force", f->force, "Remove the tags that point at it too");
+    cmd->add_flag("--force", f->force,
+                  "Remove the tags that point at it too, and remove it even though runs used it "
+                  "(they keep its name and digest, not its bytes)");
     AddCommonFlags(*cmd, context);
-    cmd->callback(DataCommand(context, [f, &global](Session&, DatasetStore& store) -> Status {
+    cmd->callback(DataCommand(context, [f, &global](Session& s, DatasetStore& store) -> Status {
       SLUICE_ASSIGN_OR_RETURN(datasets::Ref ref, datasets::ParseRef(f->ref));
       std::optional<int64_t> version;
       if (!f->all) {
@@ -619,8 +623,30 @@ void AddDataCommands(CLI::App& app, CommandContext& context) {
               "say which version to remove ('{}@N'), or pass --all to remove every version",
               ref.name);
         }
+      }
+      std::vector<VersionInfo> doomed;
+      if (f->all) {
+        SLUICE_ASSIGN_OR_RETURN(doomed, store.Log(ref.name));
+      } else {
         SLUICE_ASSIGN_OR_RETURN(VersionInfo v, store.Get(f->ref));
         version = v.version;
+        doomed.push_back(std::move(v));
+      }
+      if (!f->force) {
+        SLUICE_ASSIGN_OR_RETURN(auto experiments, AllExperimentIds(s));
+        std::vector<std::string> used;
+        for (const VersionInfo& v : doomed) {
+          SLUICE_ASSIGN_OR_RETURN(auto runs, RunsUsing(s, v, experiments));
+          if (!runs.empty())
+            used.push_back(fmt::format("{}@{} ({})", v.name, v.version, RunsSummary(runs)));
+        }
+        if (!used.empty()) {
+          return FailedPrecondition(
+              "runs used what would be removed: {}; their lineage would point at bytes gc "
+              "deletes. Keep it, or pass --force to remove it anyway (see the runs: sluice data "
+              "log {})",
+              Join(used, ", "), ref.name);
+        }
       }
       SLUICE_RETURN_IF_ERROR(store.Remove(ref.name, version, f->force));
       if (global.json) {

@@ -500,6 +500,18 @@ TEST_F(DataTest, TrainEvaluateAndValidateTakeDatasetVersions) {
       {"validate", "run", "churn@1", "--suite", (ws_ / "checks.yaml").string()}, dir_.path());
   EXPECT_NE(outside.exit_code, 0);
   EXPECT_THAT(outside.err, HasSubstr("'churn@1' is not a file, and it cannot be looked up"));
+
+  // A version runs used keeps its bytes until the user insists: rm names the runs.
+  Outcome kept = Sluice({"data", "rm", "churn@1"});
+  EXPECT_EQ(kept.exit_code, 5) << kept.err;
+  EXPECT_THAT(kept.err, HasSubstr("runs used what would be removed: churn@1 (2: "));
+  EXPECT_THAT(kept.err, HasSubstr("pass --force to remove it anyway"));
+  Outcome all_kept = Sluice({"data", "rm", "churn", "--all"});
+  EXPECT_THAT(all_kept.err,
+              HasSubstr("churn@2 (1: " + evaluated["run_id"].get<std::string>().substr(0, 8)));
+  EXPECT_EQ(SluiceJson({"data", "log", "churn"})["versions"].size(), 2u);
+  ASSERT_EQ(Sluice({"data", "rm", "churn@1", "--force"}).exit_code, 0);
+  EXPECT_EQ(SluiceJson({"data", "log", "churn"})["versions"].size(), 1u);
 }
 
 TEST_F(DataTest, EveryDataCommandHasHelpWithJson) {
