@@ -15,11 +15,13 @@
 #include <streambuf>
 #include <thread>
 
+#include "base/clock.h"
 #include "base/progress.h"
 #include "cli/commands.h"
 #include "cli/session.h"
 #include "models/predictor.h"
 #include "serving/batch.h"
+#include "serving/model_host.h"
 #include "serving/redis_stream.h"
 #include "serving/stream.h"
 
@@ -175,9 +177,25 @@ std::string HostName() {
   return name;
 }
 
-Status RunRedis(const LoadedModel& model, const PredictFlags& f, const GlobalOptions& global) {
+Status CheckThreshold(const models::Bundle& bundle, const PredictFlags& f, bool threshold_given) {
+  if (threshold_given && bundle.target.task != models::Task::kBinary) {
+    return InvalidArgument("--threshold applies to binary models; {} is {}", f.model,
+                           models::TaskName(bundle.target.task));
+  }
+  return Status::Ok();
+}
+
+// A long-running consumer follows the model as `sluice serve` does: a moved alias (or stage)
+// scores from the next batch on.
+Status RunRedis(Session& s, const PredictFlags& f, bool threshold_given,
+                const GlobalOptions& global) {
   SLUICE_ASSIGN_OR_RETURN(serving::RedisLocation location,
                           serving::ParseRedisStreamUrl(f.redis_stream));
+  serving::ModelHost host(*s.registry, *s.artifacts, SystemClock::Get());
+  constexpr std::string_view kEndpoint = "model";
+  SLUICE_RETURN_IF_ERROR(host.Add(std::string(kEndpoint), f.model));
+  SLUICE_RETURN_IF_ERROR(CheckThreshold(host.Get(kEndpoint)->bundle, f, threshold_given));
+  host.StartFollowing();
   serving::RedisStreamOptions options{
       .location = location,
       .group = f.group,
@@ -188,7 +206,6 @@ Status RunRedis(const LoadedModel& model, const PredictFlags& f, const GlobalOpt
       .format =
           f.fields ? serving::RedisRequestFormat::kFields : serving::RedisRequestFormat::kJson,
       .data_field = f.data_field,
-      .model_version = model.version,
       .threshold = f.threshold,
       .batch = f.batch,
       .block = std::chrono::milliseconds(f.block_ms),
@@ -223,19 +240,21 @@ Status RunRedis(const LoadedModel& model, const PredictFlags& f, const GlobalOpt
   };
   serving::RedisStreamStats stats;
   const auto start = std::chrono::steady_clock::now();
-  Status status = serving::ConsumeRedisStream(model.bundle, *model.predictor, options,
+  Status status = serving::ConsumeRedisStream([&host] { return host.Get(kEndpoint); }, options,
                                               stop.get_token(), &stats);
   bar.Finish();
   watcher.request_stop();
   watcher.join();
   SLUICE_RETURN_IF_ERROR(status);
+  // The version serving at the end (the alias may have moved while consuming).
+  const std::shared_ptr<const serving::ServedModel> model = host.Get(kEndpoint);
   const double seconds =
       std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   const uint64_t handled = stats.answered + stats.errors;
   const double rate = seconds > 0 ? static_cast<double>(handled) / seconds : 0.0;
   if (global.json) {
     PrintJson({{"model", f.model},
-               {"model_version", model.version.empty() ? Json(nullptr) : Json(model.version)},
+               {"model_version", model->version.empty() ? Json(nullptr) : Json(model->version)},
                {"stream", location.stream},
                {"output_stream", options.output_stream},
                {"group", options.group},
@@ -253,8 +272,8 @@ Status RunRedis(const LoadedModel& model, const PredictFlags& f, const GlobalOpt
     return Status::Ok();
   }
   std::cout << "model     " << f.model
-            << (model.version.empty() ? "" : " (version " + model.version + ")") << ", "
-            << models::TaskName(model.bundle.target.task) << "\n"
+            << (model->version.empty() ? "" : " (version " + model->version + ")") << ", "
+            << models::TaskName(model->bundle.target.task) << "\n"
             << "stream    " << location.stream << " -> " << options.output_stream << " (group "
             << options.group << ", consumer " << options.consumer << ")\n"
             << "answered  " << handled << " (" << stats.errors << " with an error; "
@@ -289,13 +308,14 @@ void AddPredictCommand(CLI::App& app, CommandContext& context) {
       "one NDJSON answer per line to stdout; a bad line gets {\"error\": ..., \"line\": N} and "
       "the stream goes on");
   stream->excludes(input)->excludes(output);
-  CLI::Option* redis_stream =
-      cmd->add_option("--redis-stream", f->redis_stream,
-                      "Consume requests from a Redis stream, redis://HOST:PORT[/DB]/STREAM, as a "
-                      "consumer group; each entry's field 'data' holds a JSON object of column -> "
-                      "value (optional \"id\"); a result entry (request_id, then prediction or "
-                      "error) is XADDed to the output stream and the request XACKed only after "
-                      "that (at-least-once). Runs until SIGINT/SIGTERM");
+  CLI::Option* redis_stream = cmd->add_option(
+      "--redis-stream", f->redis_stream,
+      "Consume requests from a Redis stream, redis://HOST:PORT[/DB]/STREAM, as a "
+      "consumer group; each entry's field 'data' holds a JSON object of column -> "
+      "value (optional \"id\"); a result entry (request_id, then prediction or "
+      "error) is XADDed to the output stream and the request XACKed only after "
+      "that (at-least-once). A model alias or stage is followed: when it moves, the "
+      "next batch is scored by the new version. Runs until SIGINT/SIGTERM");
   redis_stream->excludes(input)->excludes(output)->excludes(stream);
   cmd->add_option("--group", f->group,
                   "Redis: consumer group (created at --group-start if missing)")
@@ -371,12 +391,10 @@ void AddPredictCommand(CLI::App& app, CommandContext& context) {
       return InvalidArgument(
           "give --input and --output (batch), or --stream, or --redis-stream URL");
     }
+    const bool threshold_given = cmd->count("--threshold") > 0;
+    if (redis) return RunRedis(s, *f, threshold_given, global);
     SLUICE_ASSIGN_OR_RETURN(LoadedModel model, LoadModel(s, f->model));
-    if (cmd->count("--threshold") > 0 && model.bundle.target.task != models::Task::kBinary) {
-      return InvalidArgument("--threshold applies to binary models; {} is {}", f->model,
-                             models::TaskName(model.bundle.target.task));
-    }
-    if (redis) return RunRedis(model, *f, global);
+    SLUICE_RETURN_IF_ERROR(CheckThreshold(model.bundle, *f, threshold_given));
     return f->stream ? RunStream(model, *f) : RunBatch(model, *f, global);
   });
   cmd->callback([f, run = std::move(run)] {

@@ -10,8 +10,8 @@
 //   host.StartFollowing();
 //   std::shared_ptr<const ServedModel> model = host.Get("churn");   // per request
 //
-// Thread safety: every method may be called from any thread. Get is lock-free for readers of a
-// model that is not being swapped.
+// Thread safety: every method may be called from any thread. Get holds the endpoint table's lock
+// only to find the endpoint (a few ns, uncontended in practice); a (re)load never blocks it.
 #pragma once
 
 #include <array>

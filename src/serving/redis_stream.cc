@@ -98,24 +98,33 @@ struct Request {
   Json record;             // column -> value
 };
 
+// A batch's model and what answering with it needs; rebuilt only when the source's model changes.
+struct Scoring {
+  Scoring(std::shared_ptr<const ServedModel> served, double threshold)
+      : model(std::move(served)),
+        inputs(model->bundle.encoder.inputs()),
+        fields(model->bundle.target, threshold),
+        id_is_input(std::any_of(inputs.begin(), inputs.end(),
+                                [](const models::InputColumn& c) { return c.name == "id"; })),
+        version_json(model->version.empty() ? std::string("null") : Dump(Json(model->version))) {}
+
+  const std::shared_ptr<const ServedModel> model;  // held for the batch: a swap cannot free it
+  const std::vector<models::InputColumn>& inputs;
+  const PredictionFields fields;
+  const bool id_is_input;
+  const std::string version_json;
+};
+
 class Consumer {
  public:
-  Consumer(const models::Bundle& bundle, const models::Predictor& predictor,
-           const RedisStreamOptions& options, std::stop_token stop, RedisStreamStats& stats)
-      : bundle_(bundle),
-        predictor_(predictor),
+  Consumer(ModelSource source, const RedisStreamOptions& options, std::stop_token stop,
+           RedisStreamStats& stats)
+      : source_(std::move(source)),
         options_(options),
         stop_(std::move(stop)),
         stats_(stats),
-        fields_(bundle.target, options.threshold),
         output_(options.output_stream.empty() ? options.location.stream + ":predictions"
-                                              : options.output_stream) {
-    const std::vector<models::InputColumn>& inputs = bundle_.encoder.inputs();
-    id_is_input_ = std::any_of(inputs.begin(), inputs.end(),
-                               [](const models::InputColumn& c) { return c.name == "id"; });
-    version_json_ =
-        options.model_version.empty() ? std::string("null") : Dump(Json(options.model_version));
-  }
+                                              : options.output_stream) {}
 
   Status Run();
 
@@ -127,21 +136,19 @@ class Consumer {
   Status Step();
   Status Recover(Status cause);
   Status Handle(std::vector<Entry>& entries);
+  Status TakeModel();
   Request Decode(const Entry& entry) const;
   std::vector<std::string> Answer(std::vector<Request>& requests) const;
   bool SleepFor(milliseconds duration) const;  // false when stopped early
   bool Done() const { return options_.max_messages > 0 && handled() >= options_.max_messages; }
   uint64_t handled() const { return stats_.answered + stats_.errors; }
 
-  const models::Bundle& bundle_;
-  const models::Predictor& predictor_;
+  const ModelSource source_;
   const RedisStreamOptions& options_;
   const std::stop_token stop_;
   RedisStreamStats& stats_;
-  const PredictionFields fields_;
   const std::string output_;
-  bool id_is_input_ = false;
-  std::string version_json_;
+  std::unique_ptr<const Scoring> scoring_;  // the batch in hand's model
 
   std::unique_ptr<RedisClient> redis_;
   Phase phase_ = Phase::kPending;
@@ -184,8 +191,22 @@ Status Consumer::EnsureGroup() {
       fmt::format("creating consumer group '{}' on '{}'", options_.group, stream));
 }
 
+// Between batches, never within one: every answer of a batch comes from one model version.
+Status Consumer::TakeModel() {
+  std::shared_ptr<const ServedModel> model = source_();
+  if (model == nullptr) return FailedPrecondition("no model to score with");
+  if (scoring_ == nullptr || scoring_->model != model) {
+    if (scoring_ != nullptr) {
+      SLUICE_LOG_INFO("redis consumer: now scoring with {} version {}", model->uri, model->version);
+    }
+    scoring_ = std::make_unique<const Scoring>(std::move(model), options_.threshold);
+  }
+  return Status::Ok();
+}
+
 Status Consumer::Run() {
   SLUICE_RETURN_IF_ERROR(Validate());
+  SLUICE_RETURN_IF_ERROR(TakeModel());
   const RedisLocation& at = options_.location;
   SLUICE_ASSIGN_OR_RETURN(
       redis_, RedisClient::Connect({.host = at.host,
@@ -319,7 +340,7 @@ Request Consumer::Decode(const Entry& entry) const {
     r.error = "the entry was deleted from the stream before it was answered";
     return r;
   }
-  const std::vector<models::InputColumn>& inputs = bundle_.encoder.inputs();
+  const std::vector<models::InputColumn>& inputs = scoring_->inputs;
   if (options_.format == RedisRequestFormat::kJson) {
     auto field = std::find_if(entry.fields.begin(), entry.fields.end(),
                               [this](const auto& f) { return f.first == options_.data_field; });
@@ -340,7 +361,7 @@ Request Consumer::Decode(const Entry& entry) const {
                             r.record.type_name());
       return r;
     }
-    if (!id_is_input_) {
+    if (!scoring_->id_is_input) {
       if (auto it = r.record.find("id"); it != r.record.end()) {
         r.id = std::move(*it);
         r.record.erase("id");
@@ -350,7 +371,7 @@ Request Consumer::Decode(const Entry& entry) const {
   }
   r.record = Json::object();
   for (const auto& [name, value] : entry.fields) {
-    if (name == "id" && !id_is_input_) {
+    if (name == "id" && !scoring_->id_is_input) {
       r.id = Json(value);
       continue;
     }
@@ -378,8 +399,9 @@ Request Consumer::Decode(const Entry& entry) const {
 
 // The answer text of each request: a prediction JSON object, or (error set) the error message.
 std::vector<std::string> Consumer::Answer(std::vector<Request>& requests) const {
-  const std::vector<models::InputColumn>& inputs = bundle_.encoder.inputs();
-  const size_t outputs = predictor_.num_outputs();
+  const std::vector<models::InputColumn>& inputs = scoring_->inputs;
+  const models::Predictor& predictor = *scoring_->model->predictor;
+  const size_t outputs = predictor.num_outputs();
   std::vector<size_t> good;
   for (size_t i = 0; i < requests.size(); ++i) {
     if (requests[i].error.empty()) good.push_back(i);
@@ -392,7 +414,7 @@ std::vector<std::string> Consumer::Answer(std::vector<Request>& requests) const 
     for (size_t i : good) records.push_back(requests[i].record);
     Result<table::Table> table = DecodeRecords(records, inputs);
     if (table.ok()) {
-      Result<std::vector<double>> all = predictor_.Predict(*table);
+      Result<std::vector<double>> all = predictor.Predict(*table);
       if (all.ok() && all->size() == good.size() * outputs) {
         for (size_t k = 0; k < good.size(); ++k) {
           scores[good[k]].assign(all->begin() + static_cast<ptrdiff_t>(k * outputs),
@@ -410,7 +432,7 @@ std::vector<std::string> Consumer::Answer(std::vector<Request>& requests) const 
         requests[i].error = WithoutRowZero(table.status().message());
         continue;
       }
-      Result<std::vector<double>> one = predictor_.Predict(*table);
+      Result<std::vector<double>> one = predictor.Predict(*table);
       if (!one.ok()) {
         requests[i].error = WithoutRowZero(one.status().message());
       } else if (one->size() != outputs) {
@@ -435,9 +457,9 @@ std::vector<std::string> Consumer::Answer(std::vector<Request>& requests) const 
       out += Dump(*r.id);
       out += ',';
     }
-    fields_.AppendJson(scores[i], out);
+    scoring_->fields.AppendJson(scores[i], out);
     out += ",\"model_version\":";
-    out += version_json_;
+    out += scoring_->version_json;
     out += '}';
   }
   return answers;
@@ -445,6 +467,7 @@ std::vector<std::string> Consumer::Answer(std::vector<Request>& requests) const 
 
 Status Consumer::Handle(std::vector<Entry>& entries) {
   stats_.read += entries.size();
+  SLUICE_RETURN_IF_ERROR(TakeModel());
   std::vector<Request> requests;
   requests.reserve(entries.size());
   for (const Entry& entry : entries) requests.push_back(Decode(entry));
@@ -524,13 +547,12 @@ Result<RedisLocation> ParseRedisStreamUrl(std::string_view url) {
   return at;
 }
 
-Status ConsumeRedisStream(const models::Bundle& bundle, const models::Predictor& predictor,
-                          const RedisStreamOptions& options, std::stop_token stop,
-                          RedisStreamStats* stats) {
+Status ConsumeRedisStream(ModelSource model, const RedisStreamOptions& options,
+                          std::stop_token stop, RedisStreamStats* stats) {
   RedisStreamStats local;
   RedisStreamStats& counts = stats != nullptr ? *stats : local;
   try {
-    Consumer consumer(bundle, predictor, options, std::move(stop), counts);
+    Consumer consumer(std::move(model), options, std::move(stop), counts);
     return consumer.Run();
   } catch (const std::bad_alloc&) {
     return ResourceExhausted("out of memory scoring a batch of up to {} entries", options.batch);

@@ -5,26 +5,33 @@
 // acknowledged is answered again after a restart (at-least-once: duplicates are possible, losses
 // are not).
 //
+// The model comes from a source asked before each batch, so a consumer of models:/churn@production
+// follows the alias through a ModelHost: a promotion takes effect from the next batch on, and
+// every answer names the version that gave it.
+//
 //   SLUICE_ASSIGN_OR_RETURN(RedisLocation at, ParseRedisStreamUrl("redis://127.0.0.1:6379/req"));
 //   RedisStreamOptions options{.location = at, .consumer = "worker-1"};
-//   SLUICE_RETURN_IF_ERROR(ConsumeRedisStream(bundle, *predictor, options, stop.get_token()));
+//   SLUICE_RETURN_IF_ERROR(host.Add("churn", "models:/churn@production"));
+//   host.StartFollowing();
+//   SLUICE_RETURN_IF_ERROR(ConsumeRedisStream([&] { return host.Get("churn"); }, options,
+//                                             stop.get_token()));
 //
-// Thread safety: ConsumeRedisStream uses only its arguments and a connection of its own; the
-// predictor may be shared with other threads. Many consumers (threads or processes) may serve one
-// group, each under its own consumer name.
+// Thread safety: ConsumeRedisStream uses only its arguments and a connection of its own; models
+// may be shared with other threads. Many consumers (threads or processes) may serve one group,
+// each under its own consumer name.
 #pragma once
 
 #include <chrono>
 #include <cstddef>
 #include <cstdint>
 #include <functional>
+#include <memory>
 #include <stop_token>
 #include <string>
 #include <string_view>
 
 #include "base/status.h"
-#include "models/bundle.h"
-#include "models/predictor.h"
+#include "serving/model_host.h"
 
 namespace sluice::serving {
 
@@ -78,7 +85,7 @@ struct RedisStreamOptions {
   //   request_id  the input entry's id ("1700000000000-0")
   //   prediction  the answer as a JSON object: {"id":7,"prediction":0.83,"predicted_label":"yes",
   //               "model_version":"3"} ("id" only when the request had one; the prediction fields
-  //               as in PredictionFields; model_version null when unknown)
+  //               as in PredictionFields; model_version the ServedModel's version, null for "")
   //   error       instead of prediction, for a bad entry: what is wrong with it, in words
   std::string output_stream;
   // Trims the output stream to about this many entries (XADD MAXLEN ~ N); 0 keeps all.
@@ -89,7 +96,6 @@ struct RedisStreamOptions {
 
   RedisRequestFormat format = RedisRequestFormat::kJson;
   std::string data_field = "data";  // kJson
-  std::string model_version;        // written into each prediction; "" writes null
   double threshold = 0.5;           // binary models, as in PredictionFields
 
   size_t batch = 256;                    // entries read and scored together at most (COUNT)
@@ -114,6 +120,9 @@ struct RedisStreamOptions {
   std::function<void(const RedisStreamStats&)> on_batch;
 };
 
+// The model to score the next batch with (a batch is scored by one model); null is an error.
+using ModelSource = std::function<std::shared_ptr<const ServedModel>()>;
+
 // Consumes until `stop` is requested (the batch in hand is finished and acknowledged first),
 // max_messages were answered, or the stream was idle for exit_when_idle; then returns OK.
 //
@@ -128,8 +137,7 @@ struct RedisStreamOptions {
 // stays away past reconnect_timeout; kFailedPrecondition when Redis refuses a command (the key
 // is not a stream, AUTH fails): nothing of the failing batch is acknowledged then. `stats`, when
 // given, is kept up to date as batches finish.
-Status ConsumeRedisStream(const models::Bundle& bundle, const models::Predictor& predictor,
-                          const RedisStreamOptions& options, std::stop_token stop = {},
-                          RedisStreamStats* stats = nullptr);
+Status ConsumeRedisStream(ModelSource model, const RedisStreamOptions& options,
+                          std::stop_token stop = {}, RedisStreamStats* stats = nullptr);
 
 }  // namespace sluice::serving

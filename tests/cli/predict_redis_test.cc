@@ -282,6 +282,47 @@ TEST_F(PredictRedisTest, AKilledConsumerLosesNoRequest) {
   EXPECT_EQ(stopped.err, "");  // no progress or logs when stderr is not a terminal
 }
 
+// Consuming models:/m@prod follows the alias as `sluice serve` does: after `models alias` moves
+// it, answers come from the new version (and say so), with no restart.
+TEST_F(PredictRedisTest, FollowsTheAliasItConsumes) {
+  TrainModel();
+  Outcome second = Sluice({"train", "--data", "train.csv", "--target", "y", "--register", "m",
+                           "--set", "xgboost.num_rounds=3"});
+  ASSERT_EQ(second.exit_code, 0) << second.err;
+  ASSERT_EQ(Sluice({"models", "alias", "m", "prod", "1"}).exit_code, 0);
+  auto consumer = Start({"predict", "--model", "models:/m@prod", "--redis-stream",
+                         server_->Url("req"), "--block-ms", "50", "--json"},
+                        "follow");
+  ASSERT_TRUE(Eventually([&] { return GroupExists() || !consumer->running(); }));
+  ASSERT_TRUE(consumer->running()) << testing::ReadFile(dir_ / "follow.err");
+  const std::vector<std::string> requests = Requests(0, 1);
+  std::vector<std::string> ids = AddAll(requests);
+  ASSERT_TRUE(Eventually([&] { return Answers().size() == 1; }));
+
+  ASSERT_EQ(Sluice({"models", "alias", "m", "prod", "2"}).exit_code, 0);
+  // The host polls the registry; keep asking until an answer comes from version 2.
+  ASSERT_TRUE(Eventually(
+      [&] {
+        const std::vector<std::string> more = AddAll(requests);
+        ids.insert(ids.end(), more.begin(), more.end());
+        std::this_thread::sleep_for(milliseconds(100));
+        const auto answers = Answers();
+        auto last = answers.find(ids.back());
+        return last != answers.end() && last->second[0]["model_version"] == "2";
+      },
+      std::chrono::seconds(30)));
+  Outcome stopped = consumer->Signal(SIGTERM);
+  ASSERT_EQ(stopped.exit_code, 0) << stopped.err;
+  EXPECT_EQ(Json::parse(stopped.out)["model_version"], "2");
+
+  // Same request, both versions: the answers differ, as the models do.
+  const auto answers = Answers();
+  const Json& first = answers.at(ids.front())[0];
+  const Json& last = answers.at(ids.back())[0];
+  EXPECT_EQ(first["model_version"], "1");
+  EXPECT_NE(first["prediction"], last["prediction"]);
+}
+
 TEST_F(PredictRedisTest, ScriptingAndErrors) {
   Outcome help = Sluice({"predict", "--help"});
   EXPECT_EQ(help.exit_code, 0);

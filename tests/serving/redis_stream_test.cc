@@ -11,6 +11,7 @@
 #include <nlohmann/json.hpp>
 #include <thread>
 
+#include "serving/churn_test_model.h"
 #include "serving/internal/redis_client.h"
 #include "serving/redis_test_server.h"
 #include "testing/status_matchers.h"
@@ -23,6 +24,8 @@ using internal::RedisReply;
 using ::sluice::testing::IsOk;
 using ::sluice::testing::RedisTestServer;
 using ::sluice::testing::StatusIs;
+using testing::ChurnTestModel;
+using testing::ChurnTestScore;
 using ::testing::HasSubstr;
 using Json = nlohmann::json;
 using std::chrono::milliseconds;
@@ -58,40 +61,26 @@ TEST(ParseRedisStreamUrlTest, ReadsHostPortDatabaseAndStream) {
   EXPECT_THAT(ParseRedisStreamUrl("rediss://h/s"), StatusIs(StatusCode::kUnimplemented));
 }
 
-// A logistic model over x1 (numeric) and plan (ordinal: basic, pro, team), as in stream_test.
 class RedisStreamTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    ASSERT_OK_AND_ASSIGN(
-        table::Table data,
-        table::Table::Make({table::Column::Float64("x1", {0, 1, 2}),
-                            table::Column::String("plan", {"basic", "pro", "team"})}));
-    const std::vector<std::string> inputs = {"x1", "plan"};
-    ASSERT_OK_AND_ASSIGN(bundle_.encoder,
-                         models::FeatureEncoder::Fit(data, inputs, models::Encoding::kOrdinal));
-    bundle_.algorithm = models::Algorithm::kLinear;
-    bundle_.target = {.column = "churned", .task = models::Task::kBinary, .classes = {"no", "yes"}};
-    bundle_.model_bytes =
-        R"({"format":"sluice-linear","version":1,"objective":"logistic","num_outputs":1,)"
-        R"("feature_names":["x1","plan"],"weights":[[2.0,0.5]],"intercepts":[-0.25],)"
-        R"("impute_values":[0.0,1.0]})";
-    ASSERT_OK_AND_ASSIGN(predictor_, models::LoadPredictor(bundle_));
+    ASSERT_OK_AND_ASSIGN(model_, ChurnTestModel("3"));
     ASSERT_OK_AND_ASSIGN(server_, RedisTestServer::Start());
     ASSERT_OK_AND_ASSIGN(redis_, server_->Connect());
     options_.location = {.host = "127.0.0.1", .port = server_->port(), .stream = "req"};
     options_.consumer = "worker";
-    options_.model_version = "3";
     options_.group_start_id = "0";
     options_.block = milliseconds(50);
   }
 
   double Score(double x1, const std::string& plan) {
-    Result<table::Table> row = table::Table::Make(
-        {table::Column::Float64("x1", {x1}), table::Column::String("plan", {plan})});
-    EXPECT_OK(row);
-    Result<std::vector<double>> scores = predictor_->Predict(*row);
-    EXPECT_OK(scores);
-    return (*scores)[0];
+    Result<double> score = ChurnTestScore(*model_, x1, plan);
+    EXPECT_OK(score);
+    return score.ok() ? *score : 0;
+  }
+
+  ModelSource Source() {
+    return [this] { return model_; };
   }
 
   std::string Add(const std::string& stream, const std::vector<std::string>& fields) {
@@ -137,7 +126,7 @@ class RedisStreamTest : public ::testing::Test {
   }
 
   Status Consume(RedisStreamStats* stats = nullptr) {
-    return ConsumeRedisStream(bundle_, *predictor_, options_, {}, stats);
+    return ConsumeRedisStream(Source(), options_, {}, stats);
   }
 
   // Polls until `done` or 30 s have passed.
@@ -151,8 +140,7 @@ class RedisStreamTest : public ::testing::Test {
     return done();
   }
 
-  models::Bundle bundle_;
-  std::unique_ptr<models::Predictor> predictor_;
+  std::shared_ptr<const ServedModel> model_;
   std::unique_ptr<RedisTestServer> server_;
   std::unique_ptr<RedisClient> redis_;
   RedisStreamOptions options_;
@@ -235,6 +223,40 @@ TEST_F(RedisStreamTest, ScoresBatchesLikeThePredictorAndTrimsTheOutput) {
   EXPECT_LT(Length("answers"), 500);
 }
 
+// The source is asked before every batch (as a ModelHost following an alias would answer): a new
+// model answers from the next batch on, and each answer names the version that gave it.
+TEST_F(RedisStreamTest, AnswersEachBatchWithTheSourcesModelOfThatMoment) {
+  ASSERT_OK_AND_ASSIGN(std::shared_ptr<const ServedModel> next, ChurnTestModel("4", -1.0));
+  for (int i = 0; i < 6; ++i) AddJson(fmt::format(R"({{"x1": {}, "plan": "pro"}})", i));
+  options_.batch = 2;
+  options_.max_messages = 6;
+  int asked = 0;
+  // Asked at start, then once per batch: the first two batches get model 3, the last one 4.
+  ModelSource source = [&]() -> std::shared_ptr<const ServedModel> {
+    return ++asked <= 3 ? model_ : next;
+  };
+  RedisStreamStats stats;
+  ASSERT_OK(ConsumeRedisStream(source, options_, {}, &stats));
+  EXPECT_EQ(asked, 4);
+  auto results = Results();
+  ASSERT_EQ(results.size(), 6u);
+  for (int i = 0; i < 6; ++i) {
+    const Json answer = Json::parse(results[static_cast<size_t>(i)].second.at("prediction"));
+    const ServedModel& expected = i < 4 ? *model_ : *next;
+    EXPECT_EQ(answer["model_version"], expected.version) << i;
+    ASSERT_OK_AND_ASSIGN(double score, ChurnTestScore(expected, i, "pro"));
+    EXPECT_EQ(answer["prediction"].get<double>(), score) << i;
+  }
+  EXPECT_NE(Json::parse(results[5].second.at("prediction"))["prediction"].get<double>(),
+            Score(5, "pro"));
+
+  // No model is an error before anything is read.
+  AddJson(R"({"x1": 1, "plan": "pro"})");
+  EXPECT_THAT(ConsumeRedisStream([] { return std::shared_ptr<const ServedModel>(); }, options_),
+              StatusIs(StatusCode::kFailedPrecondition, "no model to score with"));
+  EXPECT_EQ(Length("req:predictions"), 6);
+}
+
 TEST_F(RedisStreamTest, ReadsEntriesWithOneFieldPerInput) {
   options_.format = RedisRequestFormat::kFields;
   const std::string good = Add("req", {"id", "a", "x1", "0.5", "plan", "team"});
@@ -262,9 +284,8 @@ TEST_F(RedisStreamTest, RunsUntilStoppedAndByDefaultAnswersOnlyNewEntries) {
   RedisStreamStats stats;
   Status result = Internal("not run");
   std::stop_source stop;
-  std::jthread consumer([&] {
-    result = ConsumeRedisStream(bundle_, *predictor_, options_, stop.get_token(), &stats);
-  });
+  std::jthread consumer(
+      [&] { result = ConsumeRedisStream(Source(), options_, stop.get_token(), &stats); });
   // The group exists once the consumer is up; entries from then on are answered.
   ASSERT_TRUE(Eventually([&] { return GroupExists(); }));
   std::vector<std::string> ids;
@@ -331,9 +352,8 @@ TEST_F(RedisStreamTest, ReconnectsWhenRedisRestarts) {
   RedisStreamStats stats;
   Status result = Internal("not run");
   std::stop_source stop;
-  std::jthread consumer([&] {
-    result = ConsumeRedisStream(bundle_, *predictor_, options_, stop.get_token(), &stats);
-  });
+  std::jthread consumer(
+      [&] { result = ConsumeRedisStream(Source(), options_, stop.get_token(), &stats); });
   AddJson(R"({"x1": 1, "plan": "pro"})");
   ASSERT_TRUE(Eventually([&] { return Length("req:predictions") == 1; }));
 

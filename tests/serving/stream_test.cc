@@ -10,6 +10,7 @@
 #include <sstream>
 #include <streambuf>
 
+#include "serving/churn_test_model.h"
 #include "testing/status_matchers.h"
 
 namespace sluice::serving {
@@ -20,49 +21,28 @@ using ::testing::ElementsAre;
 using ::testing::HasSubstr;
 using Json = nlohmann::json;
 
-// A logistic model over x1 (numeric) and plan (ordinal: basic, pro, team); its scores are easy to
-// tell apart.
 class StreamTest : public ::testing::Test {
  protected:
-  void SetUp() override {
-    ASSERT_OK_AND_ASSIGN(
-        table::Table data,
-        table::Table::Make({table::Column::Float64("x1", {0, 1, 2}),
-                            table::Column::String("plan", {"basic", "pro", "team"})}));
-    const std::vector<std::string> inputs = {"x1", "plan"};
-    ASSERT_OK_AND_ASSIGN(bundle_.encoder,
-                         models::FeatureEncoder::Fit(data, inputs, models::Encoding::kOrdinal));
-    bundle_.algorithm = models::Algorithm::kLinear;
-    bundle_.target = {.column = "churned", .task = models::Task::kBinary, .classes = {"no", "yes"}};
-    bundle_.model_bytes =
-        R"({"format":"sluice-linear","version":1,"objective":"logistic","num_outputs":1,)"
-        R"("feature_names":["x1","plan"],"weights":[[2.0,0.5]],"intercepts":[-0.25],)"
-        R"("impute_values":[0.0,1.0]})";
-    ASSERT_OK_AND_ASSIGN(predictor_, models::LoadPredictor(bundle_));
-  }
+  void SetUp() override { ASSERT_OK_AND_ASSIGN(model_, testing::ChurnTestModel()); }
 
   double Score(double x1, const std::string& plan) {
-    Result<table::Table> row = table::Table::Make(
-        {table::Column::Float64("x1", {x1}), table::Column::String("plan", {plan})});
-    EXPECT_OK(row);
-    Result<std::vector<double>> scores = predictor_->Predict(*row);
-    EXPECT_OK(scores);
-    return (*scores)[0];
+    Result<double> score = testing::ChurnTestScore(*model_, x1, plan);
+    EXPECT_OK(score);
+    return score.ok() ? *score : 0;
   }
 
   std::vector<std::string> Run(const std::string& input, const StreamOptions& options = {},
                                StreamStats* stats = nullptr) {
     std::istringstream in(input);
     std::ostringstream out;
-    EXPECT_OK(PredictStream(bundle_, *predictor_, in, out, options, stats));
+    EXPECT_OK(PredictStream(model_->bundle, *model_->predictor, in, out, options, stats));
     std::vector<std::string> lines;
     std::istringstream text(out.str());
     for (std::string line; std::getline(text, line);) lines.push_back(line);
     return lines;
   }
 
-  models::Bundle bundle_;
-  std::unique_ptr<models::Predictor> predictor_;
+  std::shared_ptr<const ServedModel> model_;
 };
 
 TEST_F(StreamTest, AnswersEveryLineInOrderAndGoesOnAfterBadOnes) {
@@ -147,7 +127,7 @@ TEST_F(StreamTest, AnswersWhatArrivedBeforeWaitingForMore) {
                          "{\"x1\": 3, \"plan\": \"pro\"}\n"},
                         out);
   std::istream in(&source);
-  ASSERT_OK(PredictStream(bundle_, *predictor_, in, out));
+  ASSERT_OK(PredictStream(model_->bundle, *model_->predictor, in, out));
   EXPECT_THAT(source.answers_before_read, ElementsAre(0, 1, 1, 2, 3));
 }
 
@@ -164,11 +144,11 @@ TEST_F(StreamTest, OverlongLineIsAnErrorAndTheNextLineIsAnswered) {
 TEST_F(StreamTest, FailsWhenTheOutputCannotBeWritten) {
   std::istringstream in("{\"x1\": 1, \"plan\": \"pro\"}\n");
   std::ostream out(nullptr);
-  EXPECT_THAT(PredictStream(bundle_, *predictor_, in, out),
+  EXPECT_THAT(PredictStream(model_->bundle, *model_->predictor, in, out),
               StatusIs(StatusCode::kInternal, HasSubstr("cannot write the output stream")));
   std::istringstream again("");
   std::ostringstream fine;
-  EXPECT_THAT(PredictStream(bundle_, *predictor_, again, fine, {.threshold = 2}),
+  EXPECT_THAT(PredictStream(model_->bundle, *model_->predictor, again, fine, {.threshold = 2}),
               StatusIs(StatusCode::kInvalidArgument, HasSubstr("threshold 2 is outside")));
 }
 
