@@ -2,6 +2,7 @@
 
 #include <fmt/format.h>
 
+#include <charconv>
 #include <limits>
 #include <string>
 #include <string_view>
@@ -97,5 +98,74 @@ Result<json> ReadModelDocument(std::span<const uint8_t> bytes, ModelFormat forma
   }
   return model;
 }
+
+namespace model_json {
+
+std::string Show(const json& value) {
+  return value.dump(-1, ' ', false, json::error_handler_t::replace);
+}
+
+Status Invalid(std::string_view path, std::string_view problem) {
+  return InvalidArgument("XGBoost model: {}: {}", path, problem);
+}
+
+Result<const json*> Member(const json& object, std::string_view path, const char* key) {
+  if (!object.is_object()) return Invalid(path, "not an object");
+  auto it = object.find(key);
+  if (it == object.end()) return Invalid(fmt::format("{}.{}", path, key), "missing");
+  return &*it;
+}
+
+Result<const json*> Object(const json& parent, std::string_view path, const char* key) {
+  SLUICE_ASSIGN_OR_RETURN(const json* value, Member(parent, path, key));
+  if (!value->is_object()) return Invalid(fmt::format("{}.{}", path, key), "not an object");
+  return value;
+}
+
+Result<const json*> Array(const json& parent, std::string_view path, const char* key,
+                          int64_t size) {
+  SLUICE_ASSIGN_OR_RETURN(const json* value, Member(parent, path, key));
+  const std::string member = fmt::format("{}.{}", path, key);
+  if (!value->is_array()) return Invalid(member, "not an array");
+  if (size >= 0 && value->size() != static_cast<size_t>(size)) {
+    return Invalid(member, fmt::format("has {} elements, expected {}", value->size(), size));
+  }
+  return value;
+}
+
+Result<int64_t> IntParam(const json& parent, std::string_view path, const char* key, int64_t min,
+                         int64_t max) {
+  SLUICE_ASSIGN_OR_RETURN(const json* value, Member(parent, path, key));
+  const std::string member = fmt::format("{}.{}", path, key);
+  if (!value->is_string()) return Invalid(member, "not a string");
+  const std::string& text = value->get_ref<const std::string&>();
+  int64_t number = 0;
+  auto [end, error] = std::from_chars(text.data(), text.data() + text.size(), number);
+  if (error != std::errc() || end != text.data() + text.size()) {
+    return Invalid(member, fmt::format("{} is not an integer", Show(*value)));
+  }
+  if (number < min || number > max) {
+    return Invalid(member, fmt::format("{} is outside [{}, {}]", number, min, max));
+  }
+  return number;
+}
+
+Result<int64_t> IntElement(const json& array, size_t index, std::string_view path, int64_t min,
+                           int64_t max) {
+  const json& value = array[index];
+  const std::string element = fmt::format("{}[{}]", path, index);
+  if (!value.is_number_integer()) return Invalid(element, "not an integer");
+  // An unsigned beyond int64 is out of every range asked for here.
+  if (value.is_number_unsigned() && value.get<uint64_t>() > static_cast<uint64_t>(max)) {
+    return Invalid(element, fmt::format("{} is outside [{}, {}]", value.get<uint64_t>(), min, max));
+  }
+  const int64_t number = value.get<int64_t>();
+  if (number < min || number > max) {
+    return Invalid(element, fmt::format("{} is outside [{}, {}]", number, min, max));
+  }
+  return number;
+}
+
+}  // namespace model_json
 
 }  // namespace sluice::xgb

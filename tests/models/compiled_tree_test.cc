@@ -372,7 +372,7 @@ TEST(CompiledTreesTest, RefusesMalformedModelsNamingTheProblem) {
       {"a threshold that is no number", [&](Json& m) { tree_of(m)["split_conditions"][0] = "x"; },
        tree + ".split_conditions[0]: not a number"},
       {"num_nodes not an integer", [&](Json& m) { tree_of(m)["tree_param"]["num_nodes"] = "5x"; },
-       tree + ".tree_param.num_nodes: '5x' is not an integer"},
+       tree + ".tree_param.num_nodes: \"5x\" is not an integer"},
       {"more trees than num_trees",
        [](Json& m) {
          m["learner"]["gradient_booster"]["model"]["gbtree_model_param"]["num_trees"] = "2";

@@ -15,70 +15,12 @@ namespace sluice::models::internal {
 namespace {
 
 using nlohmann::json;
-
-Status Invalid(std::string_view path, std::string_view problem) {
-  return InvalidArgument("XGBoost model: {}: {}", path, problem);
-}
-
-Result<const json*> Member(const json& object, std::string_view path, const char* key) {
-  if (!object.is_object()) return Invalid(path, "not an object");
-  auto it = object.find(key);
-  if (it == object.end()) return Invalid(fmt::format("{}.{}", path, key), "missing");
-  return &*it;
-}
-
-Result<const json*> Object(const json& parent, std::string_view path, const char* key) {
-  SLUICE_ASSIGN_OR_RETURN(const json* value, Member(parent, path, key));
-  if (!value->is_object()) return Invalid(fmt::format("{}.{}", path, key), "not an object");
-  return value;
-}
-
-// An array of `size` elements (any size when size < 0).
-Result<const json*> Array(const json& parent, std::string_view path, const char* key,
-                          int64_t size = -1) {
-  SLUICE_ASSIGN_OR_RETURN(const json* value, Member(parent, path, key));
-  if (!value->is_array()) return Invalid(fmt::format("{}.{}", path, key), "not an array");
-  if (size >= 0 && value->size() != static_cast<size_t>(size)) {
-    return Invalid(fmt::format("{}.{}", path, key),
-                   fmt::format("has {} elements, expected {}", value->size(), size));
-  }
-  return value;
-}
-
-// XGBoost writes its parameters as strings: "num_class": "3".
-Result<int64_t> IntParam(const json& parent, std::string_view path, const char* key, int64_t min,
-                         int64_t max) {
-  SLUICE_ASSIGN_OR_RETURN(const json* value, Member(parent, path, key));
-  const std::string member = fmt::format("{}.{}", path, key);
-  if (!value->is_string()) return Invalid(member, "not a string");
-  const auto& text = value->get_ref<const std::string&>();
-  int64_t number = 0;
-  auto [end, error] = std::from_chars(text.data(), text.data() + text.size(), number);
-  if (error != std::errc() || end != text.data() + text.size()) {
-    return Invalid(member, fmt::format("'{}' is not an integer", text));
-  }
-  if (number < min || number > max) {
-    return Invalid(member, fmt::format("{} is outside [{}, {}]", number, min, max));
-  }
-  return number;
-}
-
-Result<int64_t> IntElement(const json& array, size_t index, std::string_view path, int64_t min,
-                           int64_t max) {
-  const json& value = array[index];
-  if (!value.is_number_integer()) {
-    return Invalid(fmt::format("{}[{}]", path, index), "not an integer");
-  }
-  // An unsigned beyond int64 is outside every range asked for here.
-  const bool huge =
-      value.is_number_unsigned() && value.get<uint64_t>() > static_cast<uint64_t>(INT64_MAX);
-  const int64_t number = huge ? INT64_MAX : value.get<int64_t>();
-  if (number < min || number > max) {
-    return Invalid(fmt::format("{}[{}]", path, index),
-                   fmt::format("{} is outside [{}, {}]", value.dump(), min, max));
-  }
-  return number;
-}
+using xgb::model_json::Array;
+using xgb::model_json::IntElement;
+using xgb::model_json::IntParam;
+using xgb::model_json::Invalid;
+using xgb::model_json::Member;
+using xgb::model_json::Object;
 
 // Every number in the model is a float. In JSON, XGBoost writes the shortest text that reads back
 // as that float, so the correctly rounded double narrowed to float is the float XGBoost reads;

@@ -15,80 +15,18 @@
 namespace sluice::xgb::internal {
 namespace {
 
+using model_json::Array;
+using model_json::IntElement;
+using model_json::IntParam;
+using model_json::Invalid;
+using model_json::Member;
+using model_json::Object;
+using model_json::Show;
 using nlohmann::json;
 
 // XGBoost stores categories as float feature values, exact only below 2^24; a huge category
 // would make it allocate a bit set that large for the node.
 constexpr int64_t kMaxCategory = int64_t{1} << 24;
-
-// A value quoted in an error message: a UBJ string need not be UTF-8, and dump() would throw.
-std::string Show(const json& value) {
-  return value.dump(-1, ' ', false, json::error_handler_t::replace);
-}
-
-Status Invalid(std::string_view path, std::string_view problem) {
-  return InvalidArgument("XGBoost model: {}: {}", path, problem);
-}
-
-Result<const json*> Member(const json& object, std::string_view path, const char* key) {
-  std::string member = fmt::format("{}.{}", path, key);
-  if (!object.is_object()) return Invalid(path, "not an object");
-  auto it = object.find(key);
-  if (it == object.end()) return Invalid(member, "missing");
-  return &*it;
-}
-
-Result<const json*> Object(const json& parent, std::string_view path, const char* key) {
-  SLUICE_ASSIGN_OR_RETURN(const json* value, Member(parent, path, key));
-  if (!value->is_object()) return Invalid(fmt::format("{}.{}", path, key), "not an object");
-  return value;
-}
-
-// An array of `size` elements (any size when size < 0).
-Result<const json*> Array(const json& parent, std::string_view path, const char* key,
-                          int64_t size = -1) {
-  SLUICE_ASSIGN_OR_RETURN(const json* value, Member(parent, path, key));
-  std::string member = fmt::format("{}.{}", path, key);
-  if (!value->is_array()) return Invalid(member, "not an array");
-  if (size >= 0 && value->size() != static_cast<size_t>(size)) {
-    return Invalid(member, fmt::format("has {} elements, expected {}", value->size(), size));
-  }
-  return value;
-}
-
-// XGBoost writes its parameters as strings: "num_trees": "3".
-Result<int64_t> IntParam(const json& parent, std::string_view path, const char* key, int64_t min,
-                         int64_t max) {
-  SLUICE_ASSIGN_OR_RETURN(const json* value, Member(parent, path, key));
-  std::string member = fmt::format("{}.{}", path, key);
-  if (!value->is_string()) return Invalid(member, "not a string");
-  const std::string& text = value->get_ref<const std::string&>();
-  int64_t number = 0;
-  auto [end, error] = std::from_chars(text.data(), text.data() + text.size(), number);
-  if (error != std::errc() || end != text.data() + text.size()) {
-    return Invalid(member, fmt::format("{} is not an integer", Show(*value)));
-  }
-  if (number < min || number > max) {
-    return Invalid(member, fmt::format("{} is outside [{}, {}]", number, min, max));
-  }
-  return number;
-}
-
-Result<int64_t> IntElement(const json& array, size_t index, std::string_view path, int64_t min,
-                           int64_t max) {
-  const json& value = array[index];
-  std::string element = fmt::format("{}[{}]", path, index);
-  if (!value.is_number_integer()) return Invalid(element, "not an integer");
-  // An unsigned beyond int64 is out of every range asked for here.
-  if (value.is_number_unsigned() && value.get<uint64_t>() > static_cast<uint64_t>(max)) {
-    return Invalid(element, fmt::format("{} is outside [{}, {}]", value.get<uint64_t>(), min, max));
-  }
-  int64_t number = value.get<int64_t>();
-  if (number < min || number > max) {
-    return Invalid(element, fmt::format("{} is outside [{}, {}]", number, min, max));
-  }
-  return number;
-}
 
 Status CheckCategories(const json& tree, std::string_view path, int64_t num_nodes,
                        const std::vector<bool>& categorical) {
