@@ -6,6 +6,7 @@
 #include <set>
 
 #include "api/mlflow_json.h"
+#include "base/progress.h"
 #include "cli/commands.h"
 #include "cli/session.h"
 #include "training/reproduce.h"
@@ -127,8 +128,8 @@ nlohmann::json ComparisonJson(const std::vector<tracking::Run>& runs) {
 }  // namespace
 
 void AddRunsCommands(CLI::App& app, CommandContext& context) {
-  CLI::App* group =
-      app.add_subcommand("runs", "List, show, compare, delete, restore and reproduce runs");
+  CLI::App* group = app.add_subcommand(
+      "runs", "List, show, compare, delete, restore and reproduce runs; list their artifacts");
   group->require_subcommand(1);
   const GlobalOptions& global = context.global;
 
@@ -226,6 +227,59 @@ void AddRunsCommands(CLI::App& app, CommandContext& context) {
       } else {
         PrintRun(run);
       }
+      return Status();
+    }));
+  }
+  {
+    CLI::App* cmd = group->add_subcommand(
+        "artifacts",
+        "List a run's artifact files (every file under PATH, default the whole run) with sizes "
+        "and digests");
+    struct Flags {
+      std::string id, path;
+    };
+    auto f = std::make_shared<Flags>();
+    cmd->add_option("run-id", f->id, "Run id")->required();
+    cmd->add_option("path", f->path, "A folder or file within the run's artifacts");
+    AddCommonFlags(*cmd, context);
+    cmd->footer(
+        "Copy them out, each checked against its digest: sluice models download "
+        "runs:/<run-id>/<path> DEST");
+    cmd->callback(SessionCommand(context, [f, &global](Session& s) -> Status {
+      SLUICE_ASSIGN_OR_RETURN(tracking::Run run, s.tracking->GetRun(f->id));
+      std::optional<std::string> root = tracking::ArtifactStorePath(run.info.artifact_uri);
+      if (!root) {
+        return Unimplemented("run artifacts at '{}' are outside this workspace's artifact store",
+                             run.info.artifact_uri);
+      }
+      std::string dir = *root;
+      if (!f->path.empty()) dir += "/" + f->path;
+      SLUICE_ASSIGN_OR_RETURN(std::vector<tracking::ArtifactFile> files,
+                              s.artifacts->ListRecursive(dir));
+      if (files.empty()) {
+        // A file rather than a folder, or nothing at all.
+        Result<tracking::ArtifactFile> file = s.artifacts->Stat(dir);
+        if (!file.ok()) {
+          return NotFound("run {} has no artifact at '{}'", f->id, f->path.empty() ? "/" : f->path);
+        }
+        files.push_back(*file);
+      }
+      if (global.json) {
+        nlohmann::json list = nlohmann::json::array();
+        for (const auto& file : files) {
+          list.push_back({{"path", file.path.substr(root->size() + 1)},
+                          {"size_bytes", file.size_bytes},
+                          {"sha256", file.digest}});
+        }
+        PrintJson({{"run_id", f->id}, {"artifact_uri", run.info.artifact_uri}, {"files", list}});
+        return Status();
+      }
+      Table table({"PATH", "SIZE", "SHA256"});
+      for (const auto& file : files) {
+        table.AddRow({file.path.substr(root->size() + 1), FormatBytes(file.size_bytes),
+                      file.digest.substr(0, 12)});
+      }
+      std::cout << table.Render();
       return Status();
     }));
   }

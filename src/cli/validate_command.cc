@@ -1,12 +1,14 @@
 // sluice validate run | infer | skew | list: expectation suites over data files.
 #include <fmt/format.h>
 
+#include <cctype>
 #include <cmath>
 #include <filesystem>
 #include <iostream>
 #include <memory>
 #include <sstream>
 
+#include "base/clock.h"
 #include "base/file_util.h"
 #include "base/strings.h"
 #include "cli/commands.h"
@@ -75,9 +77,78 @@ std::string Cut(std::string text, size_t width) {
 }
 
 struct RunFlags {
-  std::string data, suite, result_format, html;
+  std::string data, suite, result_format, html, run_id;
   size_t threads = 0;
 };
+
+// The part of a metric or tag key that names the suite: MLflow keys allow letters, digits and
+// _ - . / and space; anything else becomes _.
+std::string KeyPart(std::string_view name) {
+  std::string key(name);
+  for (char& c : key) {
+    if (!std::isalnum(static_cast<unsigned char>(c)) &&
+        std::string_view("_-./ ").find(c) == std::string_view::npos) {
+      c = '_';
+    }
+  }
+  return key;
+}
+
+// The tracking run a check is recorded on; checked before the data is read, so a wrong id
+// changes nothing and costs nothing.
+Result<tracking::Run> ActiveRun(Session& s, const std::string& run_id) {
+  SLUICE_ASSIGN_OR_RETURN(tracking::Run run, s.tracking->GetRun(run_id));
+  if (run.info.lifecycle_stage == tracking::kDeleted) {
+    return FailedPrecondition(
+        "run '{}' is deleted; restore it (sluice runs restore {}) or name "
+        "another with --run-id",
+        run_id, run_id);
+  }
+  if (!tracking::ArtifactStorePath(run.info.artifact_uri)) {
+    return Unimplemented("run artifacts at '{}' are outside this workspace's artifact store",
+                         run.info.artifact_uri);
+  }
+  return run;
+}
+
+// On the run, as MLflow users look for it (named like train --suite's data_validation.json, apart
+// from the validation split's metrics): metrics data_validation.<suite>.success (1 or 0),
+// .successful_expectations, .unsuccessful_expectations, .success_percent (when anything was
+// evaluated) and .rows; the tag sluice.data_validation.<suite> = passed|failed; the result (Great
+// Expectations' JSON) as the artifact data_validation/<suite>.json and, with --html, the report as
+// data_validation/<suite>.html.
+Status RecordOnRun(Session& s, const tracking::Run& run, const std::string& suite,
+                   const validation::SuiteResult& result, const std::string& html) {
+  const std::string key = KeyPart(suite);
+  const int64_t now = SystemClock::Get().NowMillis();
+  const validation::SuiteStatistics& stats = result.statistics;
+  std::vector<tracking::Metric> metrics;
+  auto add = [&](std::string_view name, double value) {
+    metrics.push_back({.key = fmt::format("data_validation.{}.{}", key, name),
+                       .value = value,
+                       .timestamp = now,
+                       .step = 0});
+  };
+  add("success", result.success ? 1.0 : 0.0);
+  add("successful_expectations", static_cast<double>(stats.successful_expectations));
+  add("unsuccessful_expectations", static_cast<double>(stats.unsuccessful_expectations));
+  if (stats.success_percent) add("success_percent", *stats.success_percent);
+  add("rows", static_cast<double>(result.rows));
+  SLUICE_RETURN_IF_ERROR(s.tracking->LogBatch(
+      run.info.run_id, metrics, {},
+      {{"sluice.data_validation." + key, result.success ? "passed" : "failed"}}));
+  const std::string root = *tracking::ArtifactStorePath(run.info.artifact_uri);
+  SLUICE_RETURN_IF_ERROR(
+      s.artifacts
+          ->Put(fmt::format("{}/data_validation/{}.json", root, key), result.ToJson().dump(2))
+          .status());
+  if (!html.empty()) {
+    SLUICE_ASSIGN_OR_RETURN(std::string report, ReadFileToString(html));
+    SLUICE_RETURN_IF_ERROR(
+        s.artifacts->Put(fmt::format("{}/data_validation/{}.html", root, key), report).status());
+  }
+  return Status::Ok();
+}
 
 void PrintRun(const validation::SuiteResult& r, size_t expectations) {
   std::cout << "suite    " << (r.suite_name.empty() ? "-" : r.suite_name) << " (" << expectations
@@ -122,6 +193,12 @@ void AddRun(CLI::App& group, CommandContext& context) {
                   "histograms");
   cmd->add_option("--threads", f->threads, "Threads evaluating columns (default: one per core)")
       ->check(CLI::Range(0, 1024));
+  cmd->add_option("--run-id", f->run_id,
+                  "Also record the result on this tracking run: metrics "
+                  "data_validation.<suite>.success (1/0), .successful_expectations, "
+                  ".unsuccessful_expectations, .success_percent, .rows; tag "
+                  "sluice.data_validation.<suite> (passed/failed); artifacts "
+                  "data_validation/<suite>.json (and .html with --html)");
   AddCommonFlags(*cmd, context);
   cmd->footer(
       "Output: a table of results; with --json, Great Expectations' validation result "
@@ -130,7 +207,8 @@ void AddRun(CLI::App& group, CommandContext& context) {
       "  sluice validate run data/new.csv --suite checks.yaml\n"
       "  sluice validate run churn@3 --suite checks.yaml   # the result is kept with churn@3\n"
       "  sluice validate run data/new.csv --suite checks.yaml --result-format SUMMARY --json\n"
-      "  sluice validate run data/new.csv --suite ge_suite.json --html report.html");
+      "  sluice validate run data/new.csv --suite ge_suite.json --html report.html\n"
+      "  sluice validate run data/new.csv --suite checks.yaml --run-id 3f2a...   # on the run");
   cmd->callback(FileCommand(context, [f, &context]() -> Status {
     SLUICE_ASSIGN_OR_RETURN(validation::Suite suite, validation::ReadSuite(f->suite));
     validation::ValidateOptions options;
@@ -142,28 +220,40 @@ void AddRun(CLI::App& group, CommandContext& context) {
           validation::ParseResultFormat(f->result_format).WithContext("--result-format"));
     }
     SLUICE_ASSIGN_OR_RETURN(DataSource source, OpenData(context.global, f->data));
+    std::optional<tracking::Run> run;
+    if (!f->run_id.empty()) {
+      if (!source.session) {
+        SLUICE_ASSIGN_OR_RETURN(source.session, OpenSession(context.global));
+      }
+      SLUICE_ASSIGN_OR_RETURN(run, ActiveRun(*source.session, f->run_id));
+    }
     SLUICE_ASSIGN_OR_RETURN(validation::SuiteResult result,
                             validation::ValidateFile(source.path, suite, options));
+    const std::string suite_name = result.suite_name.empty()
+                                       ? std::filesystem::path(f->suite).stem().string()
+                                       : result.suite_name;
     // A dataset version keeps its checks: `sluice data log` shows the latest.
     if (source.version) {
       result.data = fmt::format("{}@{}", source.version->name, source.version->version);
       SLUICE_RETURN_IF_ERROR(source.session->datasets->RecordValidation(
-          *source.version,
-          {.suite = result.suite_name.empty() ? std::filesystem::path(f->suite).stem().string()
-                                              : result.suite_name,
-           .success = result.success,
-           .evaluated = result.statistics.evaluated_expectations,
-           .failed = result.statistics.unsuccessful_expectations,
-           .rows = result.rows,
-           .created_by = CurrentUser(),
-           .result = result.ToJson().dump()}));
+          *source.version, {.suite = suite_name,
+                            .success = result.success,
+                            .evaluated = result.statistics.evaluated_expectations,
+                            .failed = result.statistics.unsuccessful_expectations,
+                            .rows = result.rows,
+                            .created_by = CurrentUser(),
+                            .result = result.ToJson().dump()}));
     }
     if (!f->html.empty()) SLUICE_RETURN_IF_ERROR(validation::WriteHtmlReport(result, f->html));
+    if (run) {
+      SLUICE_RETURN_IF_ERROR(RecordOnRun(*source.session, *run, suite_name, result, f->html));
+    }
     if (context.global.json) {
       PrintJson(result.ToJson());
     } else {
       PrintRun(result, suite.expectations.size());
       if (!f->html.empty()) std::cout << "\nreport   " << f->html << "\n";
+      if (run) std::cout << "recorded on run " << run->info.run_id << "\n";
     }
     if (!result.success) context.exit_code = kExitCheckFailed;
     return Status::Ok();

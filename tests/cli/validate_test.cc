@@ -6,6 +6,7 @@
 #include <sys/wait.h>
 
 #include <cstdlib>
+#include <map>
 #include <nlohmann/json.hpp>
 #include <random>
 
@@ -102,6 +103,59 @@ TEST_F(ValidateTest, GreatExpectationsSuitesAndHtmlReports) {
   EXPECT_THAT(html, HasSubstr("expect_column_values_to_be_in_set"));
   EXPECT_EQ(html.find("<script"), std::string::npos);
   EXPECT_EQ(html.find("http://"), html.find("http://www.w3.org/2000/svg"));
+}
+
+// --run-id records the check on a tracking run: metrics, a tag and the result as artifacts, which
+// `runs artifacts` lists. A run that does not exist or is deleted is refused before any work.
+TEST_F(ValidateTest, RecordsTheResultOnARun) {
+  ASSERT_EQ(Sluice({"init"}).exit_code, 0);
+  testing::WriteFile(dir_ / "data.csv", Customers(300, 4));
+  ASSERT_EQ(Sluice({"validate", "infer", "data.csv", "--out", "checks.yaml"}).exit_code, 0);
+  Outcome trained = Sluice({"train", "--data", "data.csv", "--target", "plan", "--set",
+                            "xgboost.num_rounds=2", "--json"});
+  ASSERT_EQ(trained.exit_code, 0) << trained.err;
+  const std::string run_id = Json::parse(trained.out)["run_id"];
+  testing::WriteFile(dir_ / "bad.csv", "id,age,plan,score\n1,30,pro,0.5\n1,300,gold,0.1\n");
+  Outcome checked = Sluice({"validate", "run", "bad.csv", "--suite", "checks.yaml", "--run-id",
+                            run_id, "--html", "report.html"});
+  EXPECT_EQ(checked.exit_code, 8) << checked.err;
+  EXPECT_THAT(checked.out, HasSubstr("recorded on run " + run_id));
+  // Keys name the suite (the inferred one is named after its data).
+
+  Json run = Json::parse(Sluice({"runs", "show", run_id, "--json"}).out)["run"];
+  std::map<std::string, double> metrics;
+  for (const Json& m : run["data"]["metrics"]) metrics[m["key"]] = m["value"];
+  EXPECT_EQ(metrics.at("data_validation.data.success"), 0);
+  EXPECT_EQ(metrics.at("data_validation.data.rows"), 2);
+  EXPECT_GE(metrics.at("data_validation.data.unsuccessful_expectations"), 3);
+  std::map<std::string, std::string> tags;
+  for (const Json& t : run["data"]["tags"]) tags[t["key"]] = t["value"];
+  EXPECT_EQ(tags.at("sluice.data_validation.data"), "failed");
+
+  Json listed = Json::parse(Sluice({"runs", "artifacts", run_id, "data_validation", "--json"}).out);
+  ASSERT_EQ(listed["files"].size(), 2u) << listed.dump();
+  EXPECT_EQ(listed["files"][0]["path"], "data_validation/data.html");
+  EXPECT_EQ(listed["files"][1]["path"], "data_validation/data.json");
+  EXPECT_THAT(Sluice({"runs", "artifacts", run_id}).out, HasSubstr("train.yaml"));
+  Outcome missing = Sluice({"runs", "artifacts", run_id, "nope"});
+  EXPECT_EQ(missing.exit_code, 3);
+  EXPECT_THAT(missing.err, HasSubstr("has no artifact at 'nope'"));
+  // The stored result is Great Expectations' document, as --json prints it.
+  ASSERT_EQ(Sluice({"models", "download", "runs:/" + run_id + "/data_validation", "out"}).exit_code,
+            0);
+  Json stored = Json::parse(testing::ReadFile(dir_ / "out" / "data.json"));
+  EXPECT_EQ(stored["success"], false);
+  EXPECT_EQ(stored["meta"]["active_batch_definition"]["data_asset_name"], "bad.csv");
+
+  Outcome unknown = Sluice(
+      {"validate", "run", "data.csv", "--suite", "checks.yaml", "--run-id", "0123456789abcdef"});
+  EXPECT_EQ(unknown.exit_code, 3);
+  EXPECT_THAT(unknown.err, HasSubstr("run '0123456789abcdef' does not exist"));
+  ASSERT_EQ(Sluice({"runs", "delete", run_id}).exit_code, 0);
+  Outcome deleted =
+      Sluice({"validate", "run", "data.csv", "--suite", "checks.yaml", "--run-id", run_id});
+  EXPECT_EQ(deleted.exit_code, 5);
+  EXPECT_THAT(deleted.err, HasSubstr("is deleted; restore it (sluice runs restore "));
 }
 
 TEST_F(ValidateTest, BadSuitesAndDataAreUsageErrors) {
