@@ -207,6 +207,32 @@ TEST_F(DataTest, BadPathsGiveClearErrorsAndRecordNothing) {
   EXPECT_EQ(Json::parse(json_error.err)["error"]["code"], "NOT_FOUND");
 }
 
+// An unreadable file stops the add, naming it, and nothing is recorded. Root reads every file, so
+// as root (CI) the commands run as nobody (setpriv, util-linux) on a workspace nobody owns.
+TEST_F(DataTest, AnUnreadableFileStopsTheAddAndRecordsNothing) {
+  Write("u/a.txt", "a");
+  Write("u/secret.txt", "s");
+  std::string as_user;
+  if (::geteuid() == 0) {
+    fs::permissions(dir_.path(), fs::perms::owner_all | fs::perms::others_exec);
+    for (const auto& entry : fs::recursive_directory_iterator(ws_)) {
+      ASSERT_EQ(::lchown(entry.path().c_str(), 65534, 65534), 0) << entry.path();
+    }
+    ASSERT_EQ(::chown(ws_.c_str(), 65534, 65534), 0);
+    as_user = "setpriv --reuid=65534 --regid=65534 --clear-groups ";
+  }
+  fs::permissions(ws_ / "u/secret.txt", fs::perms::none);
+  Outcome refused = Sluice({"data", "add", "u", "--name", "u"}, {}, as_user);
+  EXPECT_EQ(refused.exit_code, 2) << refused.err;
+  EXPECT_THAT(refused.err, HasSubstr("secret.txt"));
+  Outcome listed = Sluice({"data", "ls"}, {}, as_user);
+  EXPECT_EQ(listed.exit_code, 0) << listed.err;
+  EXPECT_THAT(listed.out, HasSubstr("No datasets"));
+  // Readable again, the same command records it.
+  fs::permissions(ws_ / "u/secret.txt", fs::perms::owner_read | fs::perms::owner_write);
+  EXPECT_EQ(Sluice({"data", "add", "u", "--name", "u"}, {}, as_user).exit_code, 0);
+}
+
 TEST_F(DataTest, WriteLimitMidAddLeavesTheFileAndTheStoreAsTheyWere) {
   // A file size limit makes the pack write fail part-way, as a full disk would.
   Write("big.txt", RandomText(3 << 20, 1));
