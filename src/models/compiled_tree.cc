@@ -8,6 +8,7 @@
 #include <limits>
 #include <memory>
 
+#include "models/internal/simd_forest.h"
 #include "models/internal/tree_xgboost.h"
 
 namespace sluice::models {
@@ -87,26 +88,25 @@ void WalkBlock(const Node* nodes, std::span<const CompiledTrees::Tree> trees, co
   }
 }
 
-// Adds every tree's leaf to out (one row's groups, already holding the base margin), in tree
-// order. For one row the chains to overlap are trees: kTreesInStep of them are walked in lockstep
-// for the deepest one's depth, `chunk_depths` (then the rest one by one).
-void WalkRow(const Node* nodes, std::span<const CompiledTrees::Tree> trees,
-             std::span<const uint32_t> chunk_depths, const float* row, float* out) {
+// Adds the leaves of `chunk` (kTreesInStep consecutive trees or fewer, the deepest `depth` deep)
+// to out (one row's groups), in tree order. For one row the chains to overlap are trees: a whole
+// chunk is walked in lockstep for the deepest tree's depth, a shorter one tree by tree.
+void WalkChunk(const Node* nodes, std::span<const CompiledTrees::Tree> chunk, uint32_t depth,
+               const float* row, float* out) {
   constexpr size_t kTrees = CompiledTrees::kTreesInStep;
-  size_t t = 0;
-  for (const uint32_t depth : chunk_depths) {
+  if (chunk.size() == kTrees) {
     uint32_t at[kTrees];
-    for (size_t k = 0; k < kTrees; ++k) at[k] = trees[t + k].root;
+    for (size_t k = 0; k < kTrees; ++k) at[k] = chunk[k].root;
     for (uint32_t d = 0; d < depth; ++d) {
       for (size_t k = 0; k < kTrees; ++k) at[k] = Step(nodes[at[k]], row);
     }
-    for (size_t k = 0; k < kTrees; ++k) out[trees[t + k].group] += nodes[at[k]].leaf_value;
-    t += kTrees;
+    for (size_t k = 0; k < kTrees; ++k) out[chunk[k].group] += nodes[at[k]].leaf_value;
+    return;
   }
-  for (; t < trees.size(); ++t) {
-    uint32_t at = trees[t].root;
-    for (uint32_t d = 0; d < trees[t].depth; ++d) at = Step(nodes[at], row);
-    out[trees[t].group] += nodes[at].leaf_value;
+  for (const CompiledTrees::Tree& tree : chunk) {
+    uint32_t at = tree.root;
+    for (uint32_t d = 0; d < tree.depth; ++d) at = Step(nodes[at], row);
+    out[tree.group] += nodes[at].leaf_value;
   }
 }
 
@@ -141,17 +141,17 @@ constexpr size_t kScratchFloats = 4096;
 
 std::span<const std::string_view> CompiledTrees::SupportedObjectives() { return kObjectiveNames; }
 
-Result<CompiledTrees> CompiledTrees::FromXgboostJson(std::string_view model_json) {
+Result<CompiledTrees> CompiledTrees::FromXgboostJson(std::string_view model_json, Simd simd) {
   SLUICE_ASSIGN_OR_RETURN(internal::XgboostModel model, internal::ParseXgboostJson(model_json));
-  return Compile(model);
+  return Compile(model, simd);
 }
 
-Result<CompiledTrees> CompiledTrees::FromXgboostUbj(std::span<const uint8_t> model_ubj) {
+Result<CompiledTrees> CompiledTrees::FromXgboostUbj(std::span<const uint8_t> model_ubj, Simd simd) {
   SLUICE_ASSIGN_OR_RETURN(internal::XgboostModel model, internal::ParseXgboostUbj(model_ubj));
-  return Compile(model);
+  return Compile(model, simd);
 }
 
-Result<CompiledTrees> CompiledTrees::Compile(const internal::XgboostModel& model) {
+Result<CompiledTrees> CompiledTrees::Compile(const internal::XgboostModel& model, Simd simd) {
   const Objective* objective = FindObjective(model.objective);
   if (objective == nullptr) {
     return Unimplemented(
@@ -238,19 +238,66 @@ Result<CompiledTrees> CompiledTrees::Compile(const internal::XgboostModel& model
     }
     compiled.trees_.push_back(compiled_tree);
   }
-  for (size_t t = 0; t + kTreesInStep <= compiled.trees_.size(); t += kTreesInStep) {
+  for (size_t t = 0; t < compiled.trees_.size(); t += kTreesInStep) {
     uint32_t depth = 0;
-    for (size_t k = t; k < t + kTreesInStep; ++k) depth = std::max(depth, compiled.trees_[k].depth);
+    for (size_t k = t; k < std::min(t + kTreesInStep, compiled.trees_.size()); ++k) {
+      depth = std::max(depth, compiled.trees_[k].depth);
+    }
     compiled.chunk_depths_.push_back(depth);
   }
+  if (simd == Simd::kIfSupported && internal::SimdForest::CpuSupported()) {
+    compiled.BuildSimdForest();
+  }
   return compiled;
+}
+
+void CompiledTrees::BuildSimdForest() {
+  static_assert(kTreesInStep == internal::SimdForest::kLanes);
+  static_assert(kMaxSimdDepth == internal::SimdForest::kMaxDepth);
+  auto forest = std::make_shared<internal::SimdForest>(num_features_);
+  std::vector<uint32_t> outputs;
+  struct Visit {
+    uint32_t node;      // index in nodes_
+    uint32_t position;  // in the complete tree
+  };
+  std::vector<Visit> stack;
+  for (size_t c = 0; c < chunk_depths_.size(); ++c) {
+    const std::span<const Tree> chunk =
+        std::span(trees_)
+            .subspan(c * kTreesInStep)
+            .first(std::min(kTreesInStep, trees_.size() - c * kTreesInStep));
+    outputs.clear();
+    for (const Tree& tree : chunk) outputs.push_back(tree.group);
+    forest->AddGroup(outputs, chunk_depths_[c]);
+    if (chunk_depths_[c] > kMaxSimdDepth) continue;
+    simd_trees_ += chunk.size();
+    for (size_t lane = 0; lane < chunk.size(); ++lane) {
+      stack.assign(1, {chunk[lane].root, 0});
+      while (!stack.empty()) {
+        const Visit visit = stack.back();
+        stack.pop_back();
+        const Node& node = nodes_[visit.node];
+        if (node.left + 1 == visit.node) {  // a leaf (see Node)
+          forest->SetLeaf(lane, visit.position, node.leaf_value);
+          continue;
+        }
+        forest->SetSplit(lane, visit.position, node.feature & kFeatureMask, node.threshold,
+                         (node.feature & kDefaultLeft) != 0);
+        stack.push_back({node.left, 2 * visit.position + 1});
+        stack.push_back({node.left + 1, 2 * visit.position + 2});
+      }
+    }
+  }
+  if (simd_trees_ > 0) simd_ = std::move(forest);
 }
 
 void CompiledTrees::Margins(const float* rows, size_t n, float* out) const {
   std::fill(out, out + n * num_groups_, base_margin_);
   const Node* nodes = nodes_.data();
   size_t start = 0;
-  for (; start + kBlockRows <= n; start += kBlockRows) {
+  // With AVX-512 walking every tree, rows one by one beat blocks (see kBlockRows).
+  const bool blocks = simd_trees_ < trees_.size();
+  for (; blocks && start + kBlockRows <= n; start += kBlockRows) {
     const float* block = rows + start * num_features_;
     float* block_out = out + start * num_groups_;
     if (num_groups_ == 1) {
@@ -259,8 +306,22 @@ void CompiledTrees::Margins(const float* rows, size_t n, float* out) const {
       WalkBlock<false>(nodes, trees_, block, num_features_, block_out, num_groups_);
     }
   }
-  for (; start < n; ++start) {
-    WalkRow(nodes, trees_, chunk_depths_, rows + start * num_features_, out + start * num_groups_);
+  for (; start < n; ++start) WalkRow(rows + start * num_features_, out + start * num_groups_);
+}
+
+void CompiledTrees::WalkRow(const float* row, float* out) const {
+  // Chunks of kTreesInStep trees, with AVX-512 where it walks them, in tree order.
+  const size_t num_chunks = chunk_depths_.size();
+  size_t c = 0;
+  while (c < num_chunks) {
+    if (simd_ != nullptr) {
+      c = simd_->Walk(c, row, out);
+      if (c == num_chunks) break;
+    }
+    const size_t first = c * kTreesInStep;
+    const size_t size = std::min(kTreesInStep, trees_.size() - first);
+    WalkChunk(nodes_.data(), std::span(trees_).subspan(first, size), chunk_depths_[c], row, out);
+    ++c;
   }
 }
 

@@ -15,6 +15,7 @@
 #include <string>
 #include <vector>
 
+#include "models/internal/simd_forest.h"
 #include "models/tree_random_models.h"
 #include "testing/status_matchers.h"
 #include "xgb/xgb.h"
@@ -115,6 +116,12 @@ std::vector<uint32_t> Bits(std::span<const float> values) {
   std::vector<uint32_t> bits;
   for (float v : values) bits.push_back(std::bit_cast<uint32_t>(v));
   return bits;
+}
+
+std::string RowText(std::span<const float> row) {
+  std::string text;
+  for (float v : row) text += fmt::format("{} ", v);
+  return text;
 }
 
 std::vector<float> Predict(const CompiledTrees& trees, const std::vector<float>& rows) {
@@ -475,6 +482,145 @@ TEST(CompiledTreesTest, RefusesLinearBoosters) {
 }
 
 // -------------------------------------------------------------------------------------------
+// The AVX-512 walk (16 trees at once, where the CPU has it) against the scalar walks and
+// XGBoost, on random forests of every shape it treats apart.
+
+// A tree of random shape: every node at depth d < max_depth splits with probability `grow`.
+// Thresholds come from a few values (the rows take them too) or anywhere in [-2, 2].
+std::vector<HandNode> RandomTree(Rng& rng, int max_depth, double grow, int num_feature) {
+  static const std::vector<float> kValues = {-1.0f, -0.0f, 0.25f, 0.5f, 1.0f};
+  std::vector<HandNode> nodes(1);
+  std::vector<int> depths(1, 0);
+  for (size_t i = 0; i < nodes.size(); ++i) {
+    if (depths[i] < max_depth && rng.Chance(grow)) {
+      nodes[i].left = static_cast<int>(nodes.size());
+      nodes[i].feature = rng.Int(0, num_feature - 1);
+      nodes[i].value =
+          rng.Chance(0.5) ? rng.Pick(kValues) : static_cast<float>(rng.Uniform() * 4 - 2);
+      nodes[i].default_left = rng.Chance(0.5);
+      nodes.resize(nodes.size() + 2);
+      depths.resize(nodes.size(), depths[i] + 1);
+    } else {
+      nodes[i].value = static_cast<float>(rng.Uniform() - 0.5);
+    }
+  }
+  return nodes;
+}
+
+// Rows of values near the thresholds, NaN, infinities and negative zero.
+std::vector<float> WalkRows(Rng& rng, size_t n, int num_feature) {
+  static const std::vector<float> kValues = {
+      -1.0f, -0.0f, 0.0f, 0.25f, 0.5f, 1.0f, std::nextafter(0.5f, 0.0f), kNaN, kNaN, kInf, -kInf};
+  std::vector<float> rows(n * static_cast<size_t>(num_feature));
+  for (float& v : rows) {
+    v = rng.Chance(0.5) ? rng.Pick(kValues) : static_cast<float>(rng.Uniform() * 4 - 2);
+  }
+  return rows;
+}
+
+// A HandModel made multi:softprob with `num_class` classes (tree t adds to class t % num_class).
+Json MultiClass(Json model, int num_class) {
+  Json& learner = model["learner"];
+  learner["learner_model_param"]["num_class"] = std::to_string(num_class);
+  learner["objective"] = {{"name", "multi:softprob"},
+                          {"softmax_multiclass_param", {{"num_class", std::to_string(num_class)}}}};
+  Json& info = learner["gradient_booster"]["model"]["tree_info"];
+  for (size_t t = 0; t < info.size(); ++t) info[t] = static_cast<int>(t) % num_class;
+  return model;
+}
+
+// A HandModel made dart, with random tree weights.
+Json Dart(Json model, Rng& rng) {
+  Json& booster = model["learner"]["gradient_booster"];
+  Json weights = Json::array();
+  for (size_t t = 0; t < booster["model"]["trees"].size(); ++t) {
+    weights.push_back(static_cast<float>(0.25 + rng.Uniform()));
+  }
+  booster = {{"name", "dart"},
+             {"gbtree", {{"name", "gbtree"}, {"model", booster["model"]}}},
+             {"weight_drop", weights}};
+  return model;
+}
+
+TEST(CompiledTreesTest, WalksSingleRowsWithAvx512WhereTheCpuHasIt) {
+  // 20 trees: the first 16 of depth 1; tree 16 of depth 9, so that its group of 16 is walked by
+  // the scalar walk.
+  std::vector<std::vector<HandNode>> trees(16, Stump(true)[0]);
+  std::vector<HandNode> deep = {{.value = 1.0f}};
+  for (int d = 0; d < 9; ++d) {
+    deep.back() = {.left = static_cast<int>(deep.size()), .value = 0.5f};
+    deep.push_back({.value = 1.0f});
+    deep.push_back({.value = 2.0f});
+  }
+  trees.push_back(deep);
+  trees.resize(20, Stump(false)[0]);
+  const std::string json = HandModel(trees).dump();
+  ASSERT_OK_AND_ASSIGN(CompiledTrees simd, CompiledTrees::FromXgboostJson(json));
+  ASSERT_OK_AND_ASSIGN(CompiledTrees scalar,
+                       CompiledTrees::FromXgboostJson(json, CompiledTrees::Simd::kNever));
+  EXPECT_EQ(simd.simd_trees(), internal::SimdForest::CpuSupported() ? 16u : 0u);
+  EXPECT_EQ(scalar.simd_trees(), 0u);
+  const std::vector<float> row = {0.25f, 0};
+  EXPECT_EQ(Predict(simd, row), (std::vector<float>{0.5f + 16 * 1.0f + 1.0f + 3 * 1.0f}));
+  EXPECT_EQ(Predict(scalar, row), Predict(simd, row));
+}
+
+TEST(CompiledTreesTest, Avx512WalkEqualsTheScalarWalkAndXgboostOnRandomForests) {
+  // Row widths that fetch features differently: 1 or 2 registers, or gathers.
+  static const std::vector<int> kFeatures = {1, 5, 16, 17, 28, 32, 33, 90};
+  size_t simd_trees = 0;
+  for (uint32_t seed = 0; seed < 32; ++seed) {
+    Rng rng(seed);
+    const int num_feature = kFeatures[seed % kFeatures.size()];
+    const int max_depth = rng.Int(0, 12);
+    std::vector<std::vector<HandNode>> trees(static_cast<size_t>(rng.Int(1, 40)));
+    for (auto& tree : trees) {
+      // Mostly trees of the same depth; some deeper or shallower; complete or lopsided (complete
+      // only up to depth 8, which the AVX-512 walk takes, to keep the test quick).
+      const int depth = rng.Chance(0.8) ? max_depth : rng.Int(0, 12);
+      tree = RandomTree(rng, depth, depth <= 8 && rng.Chance(0.5) ? 1.0 : 0.7, num_feature);
+    }
+    Json model = HandModel(trees, num_feature);
+    const int kind = rng.Int(0, 2);
+    if (kind == 1) model = MultiClass(model, 3);
+    if (kind == 2) model = Dart(model, rng);
+    const std::string json = model.dump();
+    SCOPED_TRACE(fmt::format("seed {}: {} trees up to depth {}, {} features, {}", seed,
+                             trees.size(), max_depth, num_feature,
+                             kind == 0 ? "regression" : (kind == 1 ? "3 classes" : "dart")));
+    ASSERT_OK_AND_ASSIGN(CompiledTrees simd, CompiledTrees::FromXgboostJson(json));
+    ASSERT_OK_AND_ASSIGN(CompiledTrees scalar,
+                         CompiledTrees::FromXgboostJson(json, CompiledTrees::Simd::kNever));
+    ASSERT_OK_AND_ASSIGN(xgb::Booster booster, xgb::Booster::Load(AsBytes(json)));
+    ASSERT_OK(booster.SetParam("nthread", "1"));  // (OpenMP's spinning threads cost seconds)
+    simd_trees += simd.simd_trees();
+
+    constexpr size_t kRows = 50;
+    const std::vector<float> rows = WalkRows(rng, kRows, num_feature);
+    ASSERT_OK_AND_ASSIGN(std::vector<float> expected,
+                         booster.PredictDense(rows, kRows, static_cast<size_t>(num_feature), 0,
+                                              /*output_margin=*/true));
+    EXPECT_EQ(Bits(PredictMargin(simd, rows)), Bits(expected));
+    EXPECT_EQ(Bits(PredictMargin(scalar, rows)), Bits(expected));
+    const size_t width = simd.num_groups();
+    for (size_t r = 0; r < kRows; ++r) {
+      const auto row_begin = rows.begin() + static_cast<std::ptrdiff_t>(r * num_feature);
+      const std::vector<float> row(row_begin, row_begin + num_feature);
+      const std::vector<float> theirs(
+          expected.begin() + static_cast<std::ptrdiff_t>(r * width),
+          expected.begin() + static_cast<std::ptrdiff_t>((r + 1) * width));
+      ASSERT_EQ(Bits(PredictMargin(simd, row)), Bits(theirs))
+          << "row " << r << ": " << RowText(row);
+      ASSERT_EQ(Bits(PredictMargin(scalar, row)), Bits(theirs))
+          << "row " << r << ": " << RowText(row);
+      ASSERT_EQ(Bits(Predict(simd, row)), Bits(Predict(scalar, row))) << "row " << r;
+    }
+  }
+  // Most trees are walked with AVX-512 on a CPU that has it.
+  EXPECT_EQ(simd_trees > 200, internal::SimdForest::CpuSupported());
+}
+
+// -------------------------------------------------------------------------------------------
 // The property test: random models trained by XGBoost, random rows, bit-for-bit equality.
 
 struct Coverage {
@@ -524,12 +670,6 @@ std::vector<float> TestRows(const RandomModel& model, const CompiledTrees& trees
   return rows;
 }
 
-std::string RowText(std::span<const float> row) {
-  std::string text;
-  for (float v : row) text += fmt::format("{} ", v);
-  return text;
-}
-
 // The same model cut to its first `rounds` boosting rounds, as XGBoost's iteration_end cuts it.
 Result<CompiledTrees> FirstRounds(const Json& model, size_t rounds, size_t trees_per_round) {
   Json cut = model;
@@ -568,23 +708,20 @@ std::string Diagnose(const RandomModel& model, const std::vector<uint8_t>& ubj, 
   return "margins agree after every round";
 }
 
-// Compares ours with XGBoost's, reporting the first difference. `any_nan`: all NaNs are alike
-// (XGBoost's JSON writes every NaN as the word NaN, so their signs and payloads do not survive
-// it; UBJ keeps the float's bits).
-bool SameAsXgboost(const RandomModel& model, const std::vector<uint8_t>& ubj,
-                   const CompiledTrees& trees, const std::vector<float>& rows, bool margin,
-                   bool any_nan, const char* format) {
+// Compares ours with XGBoost's (expected), reporting the first difference. `any_nan`: all NaNs
+// are alike (XGBoost's JSON writes every NaN as the word NaN, so their signs and payloads do not
+// survive it; UBJ keeps the float's bits).
+bool SameValues(const RandomModel& model, const std::vector<uint8_t>& ubj,
+                const CompiledTrees& trees, const std::vector<float>& rows,
+                const std::vector<float>& expected, const std::vector<float>& ours, bool margin,
+                bool any_nan, const std::string& format) {
   const size_t features = model.setup.num_features;
   const size_t n = rows.size() / features;
-  auto expected = model.booster.PredictDense(rows, n, features, 0, margin);
-  EXPECT_OK(expected);
-  if (!expected.ok()) return false;
-  std::vector<float> ours = margin ? PredictMargin(trees, rows) : Predict(trees, rows);
-  EXPECT_EQ(ours.size(), expected->size());
-  if (ours.size() != expected->size()) return false;
+  EXPECT_EQ(ours.size(), expected.size());
+  if (ours.size() != expected.size()) return false;
   const size_t width = ours.size() / n;
   for (size_t i = 0; i < ours.size(); ++i) {
-    const float theirs = (*expected)[i];
+    const float theirs = expected[i];
     if (std::bit_cast<uint32_t>(ours[i]) == std::bit_cast<uint32_t>(theirs)) continue;
     if (any_nan && std::isnan(ours[i]) && std::isnan(theirs)) continue;
     const size_t r = i / width;
@@ -602,6 +739,39 @@ bool SameAsXgboost(const RandomModel& model, const std::vector<uint8_t>& ubj,
   return true;
 }
 
+// Predicts rows with `trees` both all at once and one row at a time, and compares each with
+// XGBoost's prediction.
+bool SameAsXgboost(const RandomModel& model, const std::vector<uint8_t>& ubj,
+                   const CompiledTrees& trees, const std::vector<float>& rows, bool margin,
+                   bool any_nan, const char* format) {
+  const size_t features = model.setup.num_features;
+  const size_t n = rows.size() / features;
+  auto expected = model.booster.PredictDense(rows, n, features, 0, margin);
+  EXPECT_OK(expected);
+  if (!expected.ok()) return false;
+  // All rows at once (blocks of kBlockRows), and one at a time (the single-row walk, AVX-512 on a
+  // CPU that has it).
+  for (bool one_at_a_time : {false, true}) {
+    std::vector<float> ours;
+    if (one_at_a_time) {
+      for (size_t r = 0; r < n; ++r) {
+        const std::vector<float> row(
+            rows.begin() + static_cast<std::ptrdiff_t>(r * features),
+            rows.begin() + static_cast<std::ptrdiff_t>((r + 1) * features));
+        const std::vector<float> one = margin ? PredictMargin(trees, row) : Predict(trees, row);
+        ours.insert(ours.end(), one.begin(), one.end());
+      }
+    } else {
+      ours = margin ? PredictMargin(trees, rows) : Predict(trees, rows);
+    }
+    if (!SameValues(model, ubj, trees, rows, *expected, ours, margin, any_nan,
+                    fmt::format("{}{}", format, one_at_a_time ? " one row at a time" : ""))) {
+      return false;
+    }
+  }
+  return true;
+}
+
 void CheckAgainstXgboost(uint32_t seed, bool big, size_t n, Coverage* coverage) {
   SCOPED_TRACE(fmt::format("seed {}", seed));
   ASSERT_OK_AND_ASSIGN(RandomModel model, TrainRandomModel(seed, big));
@@ -610,6 +780,9 @@ void CheckAgainstXgboost(uint32_t seed, bool big, size_t n, Coverage* coverage) 
   ASSERT_OK_AND_ASSIGN(std::vector<uint8_t> ubj, model.booster.SaveUbj());
   ASSERT_OK_AND_ASSIGN(CompiledTrees from_json, CompiledTrees::FromXgboostJson(json));
   ASSERT_OK_AND_ASSIGN(CompiledTrees from_ubj, CompiledTrees::FromXgboostUbj(ubj));
+  // The scalar walks too (blocks of rows, and rows one by one), where the CPU has AVX-512.
+  ASSERT_OK_AND_ASSIGN(CompiledTrees scalar,
+                       CompiledTrees::FromXgboostUbj(ubj, CompiledTrees::Simd::kNever));
   ASSERT_EQ(from_json.num_features(), model.setup.num_features);
 
   const std::vector<float> rows =
@@ -617,6 +790,7 @@ void CheckAgainstXgboost(uint32_t seed, bool big, size_t n, Coverage* coverage) 
   for (bool margin : {true, false}) {
     if (!SameAsXgboost(model, ubj, from_ubj, rows, margin, false, "UBJ")) return;
     if (!SameAsXgboost(model, ubj, from_json, rows, margin, true, "JSON")) return;
+    if (!SameAsXgboost(model, ubj, scalar, rows, margin, false, "UBJ, scalar walk")) return;
   }
 
   // XGBoost writes its JSON without spaces.
