@@ -2,6 +2,7 @@
 
 #include <fcntl.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -295,7 +296,7 @@ Result<Ingested> DatasetStore::Impl::IngestSources(const internal::Sources& sour
     if (!chunks.ok()) continue;
     e.mode = files[i].stat.mode;
     e.size_bytes = files[i].stat.size_bytes;
-    e.digest = std::string(cached[c].digest);
+    e.digest = cached[c].DigestHex();
     e.chunks = std::move(*chunks);
     miss[i] = 0;
   }
@@ -567,12 +568,21 @@ Result<AddResult> DatasetStore::Add(const fs::path& path, const AddOptions& opti
 
   AddResult result;
   // Phase times, for SLUICE_LOG_LEVEL=debug.
+  // CPU time beside wall time: on a shared machine the wall time of a phase says little.
+  auto cpu_seconds = [] {
+    timespec ts;
+    ::clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
+    return static_cast<double>(ts.tv_sec) + static_cast<double>(ts.tv_nsec) / 1e9;
+  };
   auto started = std::chrono::steady_clock::now();
-  auto phase = [&started, &rel](std::string_view what) {
+  double started_cpu = cpu_seconds();
+  auto phase = [&started, &started_cpu, &cpu_seconds, &rel](std::string_view what) {
     const auto now = std::chrono::steady_clock::now();
-    SLUICE_LOG_DEBUG("add {}: {} in {:.3f} s", rel, what,
-                     std::chrono::duration<double>(now - started).count());
+    const double now_cpu = cpu_seconds();
+    SLUICE_LOG_DEBUG("add {}: {} in {:.3f} s ({:.3f} CPU-s)", rel, what,
+                     std::chrono::duration<double>(now - started).count(), now_cpu - started_cpu);
     started = now;
+    started_cpu = now_cpu;
   };
   SLUICE_ASSIGN_OR_RETURN(internal::Sources files, impl_->ListSources(abs, shown, kind));
   phase(fmt::format("listed {} files", files.files.size()));
@@ -621,7 +631,11 @@ Result<AddResult> DatasetStore::Add(const fs::path& path, const AddOptions& opti
   nv.chunking = options_.chunking;
   nv.packs = packs.packs();
   nv.lease_id = lease->id();
-  nv.stat_cache.emplace(rel, ingested.cache.Finish(ingested.cache_complete ? digest : ""));
+  std::string cache_bytes = ingested.cache.Finish(ingested.cache_complete ? digest : "");
+  // Rewriting an unchanged cache costs as much as the rest of recording an unchanged tree.
+  if (cache.converted() || cache_bytes != cache.encoded()) {
+    nv.stat_cache.emplace(rel, std::move(cache_bytes));
+  }
   const bool same_as_previous = previous && previous->digest == digest;
   if (previous && !same_as_previous) {
     Result<Manifest> old = ReadManifest(previous->digest);
@@ -714,15 +728,30 @@ Result<std::vector<PathStatus>> DatasetStore::CheckStatus(std::string_view name,
       }));
       return ParseChunkingText(text);
     }());
-    internal::StatCache cache;
+    std::string cache_bytes;
     SLUICE_RETURN_IF_ERROR(impl_->db.Read([&](Connection& c) -> Status {
-      SLUICE_ASSIGN_OR_RETURN(cache, internal::LoadStatCache(c, v.path, chunking));
+      SLUICE_ASSIGN_OR_RETURN(cache_bytes, internal::LoadStatCacheBytes(c, v.path));
       return Status::Ok();
     }));
     ps.files = files.files.size();
-    // The common case, a tree exactly as recorded: one stat per file and nothing else.
+    // The common case, a tree exactly as recorded: one stat per file, and the cache is compared
+    // as it is stored, without decoding it.
+    if (kind == v.kind &&
+        internal::EncodedCacheMatchesTree(cache_bytes, chunking, v.digest, files)) {
+      out.push_back(std::move(ps));
+      continue;
+    }
+    internal::StatCache cache = internal::StatCache::Decode(std::move(cache_bytes));
+    if (!(cache.chunking() == chunking)) cache = internal::StatCache(chunking);
     if (cache.manifest_digest() == v.digest && kind == v.kind &&
         internal::CacheMatchesTree(cache, files)) {
+      if (cache.converted()) {
+        // A row of the old text format: saved in the current one, so it is decoded fast later.
+        SLUICE_RETURN_IF_ERROR(impl_->db.Write([&](Connection& c) {
+          return internal::SaveStatCache(c, v.path, std::string(cache.encoded()),
+                                         impl_->clock.NowMillis());
+        }));
+      }
       out.push_back(std::move(ps));
       continue;
     }
@@ -737,7 +766,7 @@ Result<std::vector<PathStatus>> DatasetStore::CheckStatus(std::string_view name,
       CompareEntries(recorded, now.manifest, ps.added, ps.removed, ps.modified, nullptr);
     }
     const std::string complete_digest = now.cache_complete ? digest : "";
-    if (now.hashed_files > 0 || cache.manifest_digest() != complete_digest) {
+    if (now.hashed_files > 0 || cache.manifest_digest() != complete_digest || cache.converted()) {
       // What was read is remembered, so the next status of these files is stat-only.
       const std::string text = now.cache.Finish(complete_digest);
       SLUICE_RETURN_IF_ERROR(impl_->db.Write([&](Connection& c) {

@@ -117,7 +117,8 @@ TEST(StatCacheTest, RoundTripsOddPathsInOrder) {
                        internal::ParseCachedChunks(back.files()[0].chunks));
   EXPECT_EQ(chunks, big.chunks);
   EXPECT_EQ(back.files()[1].path, odd.path);
-  EXPECT_EQ(back.files()[1].digest, D('d'));
+  EXPECT_EQ(back.files()[1].DigestHex(), D('d'));
+  EXPECT_FALSE(back.converted());
   // A copy keeps its views valid.
   internal::StatCache copy = back;
   back = internal::StatCache();
@@ -130,6 +131,82 @@ TEST(StatCacheTest, RoundTripsOddPathsInOrder) {
   unsorted.Add(odd, stat);
   unsorted.Add(big, stat);
   EXPECT_TRUE(internal::StatCache::Decode(unsorted.Finish("")).files().empty());
+}
+
+// Format 1, as versions before format 2 wrote it: rows of existing workspaces.
+constexpr std::string_view kFormat1 =
+    "sluice-stat-cache 1 1024 4096 16384 16384 "
+    "ffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffff\n"
+    "a\\tb\t1\t2\t3\t4\t5\t644\t"
+    "dddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddd\t\n"
+    "big\t1\t7\t30\t-4\t6\t755\t"
+    "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa\t"
+    "bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb:10,"
+    "cccccccccccccccccccccccccccccccccccccccccccccccccccccccccccccccc:20\n";
+
+TEST(StatCacheTest, ReadsTheTextFormatOfOlderVersions) {
+  internal::StatCache old = internal::StatCache::Decode(std::string(kFormat1));
+  EXPECT_TRUE(old.converted());
+  EXPECT_EQ(old.chunking(), (ChunkingParams{1024, 4096, 16384, 16384}));
+  EXPECT_EQ(old.manifest_digest(), D('f'));
+  ASSERT_EQ(old.files().size(), 2u);
+  EXPECT_EQ(old.files()[0].path, "a\tb");
+  EXPECT_EQ(old.files()[0].stat, (internal::FileStat{1, 2, 3, 4, 5, 0644}));
+  EXPECT_EQ(old.files()[0].DigestHex(), D('d'));
+  EXPECT_EQ(old.files()[0].chunks, "");
+  EXPECT_EQ(old.files()[1].stat, (internal::FileStat{1, 7, 30, -4, 6, 0755}));
+  ASSERT_OK_AND_ASSIGN(std::vector<Chunk> chunks,
+                       internal::ParseCachedChunks(old.files()[1].chunks));
+  EXPECT_EQ(chunks, (std::vector<Chunk>{{D('b'), 10}, {D('c'), 20}}));
+  // Its format 2 re-encoding decodes to the same entries.
+  internal::StatCache again = internal::StatCache::Decode(std::string(old.encoded()));
+  EXPECT_FALSE(again.converted());
+  EXPECT_EQ(again.manifest_digest(), D('f'));
+  ASSERT_EQ(again.files().size(), 2u);
+  EXPECT_EQ(again.files()[1].path, "big");
+  EXPECT_EQ(again.files()[1].chunks, old.files()[1].chunks);
+  // A digest that is not hex is not trusted.
+  std::string bad(kFormat1);
+  bad.replace(bad.find("dddd"), 1, "x");
+  EXPECT_TRUE(internal::StatCache::Decode(bad).files().empty());
+}
+
+TEST(StatCacheTest, TruncatedOrCorruptBinaryIsAnEmptyCache) {
+  ChunkingParams chunking;
+  internal::StatCacheWriter writer(chunking);
+  writer.Add({"a", 0644, 3, D('a'), {}}, {1, 2, 3, 4, 5, 0644});
+  writer.Add({"b", 0644, 30, D('b'), {{D('c'), 10}, {D('d'), 20}}}, {1, 3, 30, 4, 5, 0644});
+  const std::string bytes = writer.Finish("");
+  ASSERT_EQ(internal::StatCache::Decode(bytes).files().size(), 2u);
+  for (size_t n = 0; n < bytes.size(); ++n) {
+    EXPECT_TRUE(internal::StatCache::Decode(bytes.substr(0, n)).files().empty()) << n;
+  }
+  EXPECT_TRUE(internal::StatCache::Decode(bytes + "x").files().empty());
+}
+
+TEST(StatCacheTest, EncodedCacheMatchesOnlyTheSameTree) {
+  ChunkingParams chunking;
+  internal::StatCacheWriter writer(chunking);
+  const internal::FileStat stat{1, 2, 3, 4, 5, 0644};
+  writer.Add({"a", 0644, 3, D('a'), {}}, stat);
+  writer.Add({"b/c", 0644, 3, D('b'), {}}, stat);
+  const std::string bytes = writer.Finish(D('e'));
+  internal::Sources tree;
+  tree.files = {{"a", 0, {}, stat}, {"b/c", 0, {}, stat}};
+  EXPECT_TRUE(internal::EncodedCacheMatchesTree(bytes, chunking, D('e'), tree));
+  EXPECT_FALSE(internal::EncodedCacheMatchesTree(bytes, chunking, D('f'), tree));
+  ChunkingParams other = chunking;
+  other.threshold_bytes += 1;
+  EXPECT_FALSE(internal::EncodedCacheMatchesTree(bytes, other, D('e'), tree));
+  internal::Sources touched = tree;
+  touched.files[1].stat.mtime_ns += 1;
+  EXPECT_FALSE(internal::EncodedCacheMatchesTree(bytes, chunking, D('e'), touched));
+  internal::Sources more = tree;
+  more.files.push_back({"d", 0, {}, stat});
+  EXPECT_FALSE(internal::EncodedCacheMatchesTree(bytes, chunking, D('e'), more));
+  // A cache left incomplete (no manifest digest) never matches, nor does format 1.
+  EXPECT_FALSE(internal::EncodedCacheMatchesTree(writer.Finish(""), chunking, D('e'), tree));
+  EXPECT_FALSE(internal::EncodedCacheMatchesTree(kFormat1, chunking, D('f'), tree));
 }
 
 TEST(PointerFileTest, RoundTripsAndNamesBadFields) {

@@ -77,11 +77,14 @@ Result<PackInfo> PackWriter::Commit() {
 
 // ---- PackSet
 
+PackSet::~PackSet() { (void)WaitPending(); }
+
 Status PackSet::Add(const std::vector<std::pair<std::string, std::string_view>>& objects) {
   if (objects.empty()) return Status::Ok();
   std::unique_ptr<PackWriter> writer;
   {
     std::lock_guard lock(mutex_);
+    SLUICE_RETURN_IF_ERROR(failed_);
     if (!idle_.empty()) {
       writer = std::move(idle_.back());
       idle_.pop_back();
@@ -95,14 +98,62 @@ Status PackSet::Add(const std::vector<std::pair<std::string, std::string_view>>&
     SLUICE_RETURN_IF_ERROR(writer->Add(digest, bytes));
   }
   if (writer->size_bytes() >= target_bytes_) {
-    SLUICE_ASSIGN_OR_RETURN(PackInfo info, writer->Commit());
-    std::lock_guard lock(mutex_);
-    committed_.push_back(std::move(info));
+    StartCommit(std::move(writer));
     return Status::Ok();
   }
   std::lock_guard lock(mutex_);
   idle_.push_back(std::move(writer));
   return Status::Ok();
+}
+
+void PackSet::StartCommit(std::unique_ptr<PackWriter> writer) {
+  auto pending = std::make_unique<Pending>();
+  pending->writer = std::move(writer);
+  Pending* p = pending.get();
+  for (;;) {
+    std::unique_ptr<Pending> oldest;
+    {
+      std::lock_guard lock(mutex_);
+      if (pending_.size() < kMaxPendingCommits) {
+        pending->thread = std::jthread([this, p] {
+          p->result = p->writer->Commit();
+          if (!p->result->ok()) {
+            std::lock_guard failed_lock(mutex_);
+            if (failed_.ok()) failed_ = p->result->status();
+          }
+        });
+        pending_.push_back(std::move(pending));
+        return;
+      }
+      // A disk slower than the hashing: wait for the oldest commit rather than pile up threads
+      // and full packs.
+      oldest = std::move(pending_.front());
+      pending_.erase(pending_.begin());
+    }
+    (void)Collect(*oldest);
+  }
+}
+
+Status PackSet::Collect(Pending& pending) {
+  pending.thread.join();
+  if (!pending.result->ok()) return pending.result->status();
+  std::lock_guard lock(mutex_);
+  committed_.push_back(std::move(**pending.result));
+  return Status::Ok();
+}
+
+Status PackSet::WaitPending() {
+  std::vector<std::unique_ptr<Pending>> pending;
+  {
+    std::lock_guard lock(mutex_);
+    pending.swap(pending_);
+  }
+  Status first;
+  for (auto& p : pending) {
+    Status status = Collect(*p);
+    if (first.ok() && !status.ok()) first = status;
+  }
+  return first;
 }
 
 Status PackSet::Finish() {
@@ -111,13 +162,11 @@ Status PackSet::Finish() {
     std::lock_guard lock(mutex_);
     open.swap(idle_);
   }
+  // The open packs (one per thread that added) are committed side by side too.
   for (auto& writer : open) {
-    if (writer->empty()) continue;
-    SLUICE_ASSIGN_OR_RETURN(PackInfo info, writer->Commit());
-    std::lock_guard lock(mutex_);
-    committed_.push_back(std::move(info));
+    if (!writer->empty()) StartCommit(std::move(writer));
   }
-  return Status::Ok();
+  return WaitPending();
 }
 
 uint64_t PackSet::stored_bytes() const {
@@ -129,6 +178,7 @@ uint64_t PackSet::stored_bytes() const {
 }
 
 void PackSet::DiscardCommitted() {
+  (void)WaitPending();
   std::lock_guard lock(mutex_);
   for (const PackInfo& p : committed_) (void)blobs_.Delete(p.digest);
   committed_.clear();

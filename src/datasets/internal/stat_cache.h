@@ -1,9 +1,10 @@
 // The stat cache: for each file under a tracked path, the stat fields (device, inode, size,
 // mtime_ns, ctime_ns, mode) it had when it was hashed and the digest (and chunks) it had then.
 // A file whose stat fields are unchanged is not read again, so the status of an unchanged tree
-// costs one stat per file. One row per tracked path (table dataset_stat_cache) holds compact text
-// sorted by path (docs/formats/dataset-manifest.md); decoding it makes views into that text, no
-// allocation per file, and lookups are a merge with the sorted file list.
+// costs one stat per file. One row per tracked path (table dataset_stat_cache) holds the entries
+// sorted by path in a compact binary encoding (format 2, docs/formats/dataset-manifest.md);
+// decoding it makes views into those bytes, no allocation per file, and lookups are a merge with
+// the sorted file list. Rows in the text encoding of format 1 are still read.
 //
 // Racy entries (a file changed within kRacyMarginNs of being looked at, when a later change
 // could keep the same timestamps) are never saved, so they are hashed again next time.
@@ -12,7 +13,6 @@
 #pragma once
 
 #include <cstdint>
-#include <deque>
 #include <memory>
 #include <string>
 #include <string_view>
@@ -28,11 +28,17 @@ namespace sluice::datasets::internal {
 
 inline constexpr int64_t kRacyMarginNs = 1'000'000'000;
 
+// Bytes of one chunk in CachedFile::chunks: its SHA-256 (32 raw bytes), then its size (8 bytes,
+// little endian).
+inline constexpr size_t kCachedChunkBytes = 40;
+
 struct CachedFile {
   std::string_view path;
   FileStat stat;
-  std::string_view digest;
-  std::string_view chunks;  // "digest:size,..." or empty
+  std::string_view digest;  // 32 raw bytes (SHA-256)
+  std::string_view chunks;  // kCachedChunkBytes per chunk, in order; empty for a small file
+
+  std::string DigestHex() const;
 };
 
 class StatCache {
@@ -40,8 +46,9 @@ class StatCache {
   StatCache() = default;
   explicit StatCache(const ChunkingParams& chunking) : chunking_(chunking) {}
 
-  // An unreadable or unsorted cache is empty, never an error: it only costs a re-hash.
-  static StatCache Decode(std::string text);
+  // Either encoding (format 2, or the text of format 1). An unreadable or unsorted cache is
+  // empty, never an error: it only costs a re-hash.
+  static StatCache Decode(std::string bytes);
 
   const ChunkingParams& chunking() const { return chunking_; }
   // The manifest digest these entries make up, when the cache holds every file of a tree whose
@@ -50,39 +57,55 @@ class StatCache {
   const std::string& manifest_digest() const { return manifest_digest_; }
   // Sorted by path (bytewise).
   const std::vector<CachedFile>& files() const { return files_; }
+  // The format 2 bytes of these entries (empty for a cache that was never saved), and whether
+  // they were converted from a format 1 row, which is then worth saving again.
+  std::string_view encoded() const { return bytes_ ? std::string_view(*bytes_) : ""; }
+  bool converted() const { return converted_; }
 
  private:
+  static StatCache DecodeBinary(std::shared_ptr<const std::string> bytes);
+  static StatCache DecodeText(std::string_view text);
+
   ChunkingParams chunking_;
   std::string manifest_digest_;
-  std::shared_ptr<const std::string> text_;             // what the views point into
-  std::shared_ptr<std::deque<std::string>> unescaped_;  // paths that needed unescaping
+  std::shared_ptr<const std::string> bytes_;  // what the views point into
+  bool converted_ = false;                    // bytes_ re-encodes a format 1 row
   std::vector<CachedFile> files_;
 };
 
-// Builds the cache text; entries must be added in path order.
+// Builds the encoded cache (format 2); entries must be added in path order.
 class StatCacheWriter {
  public:
   explicit StatCacheWriter(const ChunkingParams& chunking) : chunking_(chunking) {}
+  // `entry.digest` and its chunks' digests are SHA-256 hex.
   void Add(const Entry& entry, const FileStat& stat);
   // `manifest_digest`: see StatCache::manifest_digest(); empty when some entry was left out.
   std::string Finish(std::string_view manifest_digest) const;
 
  private:
   ChunkingParams chunking_;
+  uint64_t count_ = 0;
   std::string body_;
 };
 
 // True when `sources` holds exactly the files `cache` lists, each with the stat it has there.
 bool CacheMatchesTree(const StatCache& cache, const Sources& sources);
+// The same for undecoded format 2 bytes whose chunking is `chunking` and manifest digest
+// `manifest_digest` (false for anything else): a status of an unchanged tree reads nothing more.
+bool EncodedCacheMatchesTree(std::string_view encoded, const ChunkingParams& chunking,
+                             std::string_view manifest_digest, const Sources& sources);
 
-// "digest:size,..." back into chunks; kDataLoss when malformed.
-Result<std::vector<Chunk>> ParseCachedChunks(std::string_view text);
+// CachedFile::chunks back into chunks; kDataLoss when malformed.
+Result<std::vector<Chunk>> ParseCachedChunks(std::string_view chunks);
 
 // The cache of `root` (a workspace-relative path); empty when there is none or it was made with
 // other chunking parameters.
 Result<StatCache> LoadStatCache(storage::Connection& c, const std::string& root,
                                 const ChunkingParams& chunking);
-Status SaveStatCache(storage::Connection& c, const std::string& root, const std::string& text,
+// The row of `root` as stored (either format), for StatCache::Decode; empty when there is none.
+Result<std::string> LoadStatCacheBytes(storage::Connection& c, const std::string& root);
+// `encoded` is StatCacheWriter::Finish's bytes.
+Status SaveStatCache(storage::Connection& c, const std::string& root, const std::string& encoded,
                      int64_t now_millis);
 
 // The wall clock in nanoseconds, the clock file timestamps come from (not an injectable Clock:
