@@ -18,6 +18,7 @@
 #include <filesystem>
 #include <fstream>
 #include <map>
+#include <memory>
 #include <optional>
 #include <random>
 #include <sstream>
@@ -112,12 +113,15 @@ void Parse(benchmark::State& state, const std::string& text, bool typed) {
 }
 
 // As validation's CsvPieceSource reads a file: 8 MiB pieces cut at line ends, each parsed on
-// every core with the types of the first (columns named column_<i>, as without a header).
-void Pieces(benchmark::State& state, const std::string& text) {
+// every core with the types of the first (columns named column_<i>, as without a header). With
+// `recycle`, each piece's columns are given back for the next to parse into, as the engine does
+// (CsvColumnMemory).
+void Pieces(benchmark::State& state, const std::string& text, bool recycle) {
   constexpr size_t kPieceBytes = size_t{8} << 20;
   const size_t body = text.find('\n') + 1;
   CsvOptions options;
   options.header = false;
+  if (recycle) options.column_memory = std::make_shared<CsvColumnMemory>();
   CsvOptions infer;
   infer.threads = 1;
   const size_t cut = text.rfind('\n', 1 << 20) + 1;
@@ -135,6 +139,7 @@ void Pieces(benchmark::State& state, const std::string& text) {
         return;
       }
       benchmark::DoNotOptimize(table->num_rows());
+      if (recycle) options.column_memory->Recycle(std::move(table).value());
       begin = end;
     }
   }
@@ -171,7 +176,8 @@ void ChunkReader(benchmark::State& state, const std::string& text) {
 void BM_ParseCsvNumericInferred(benchmark::State& state) { Parse(state, Numeric(), false); }
 void BM_ParseCsvNumericTyped(benchmark::State& state) { Parse(state, Numeric(), true); }
 void BM_ChunkReaderNumeric(benchmark::State& state) { ChunkReader(state, Numeric()); }
-void BM_PiecesNumeric(benchmark::State& state) { Pieces(state, Numeric()); }
+void BM_PiecesNumeric(benchmark::State& state) { Pieces(state, Numeric(), false); }
+void BM_PiecesNumericRecycled(benchmark::State& state) { Pieces(state, Numeric(), true); }
 void BM_ParseCsvMixedInferred(benchmark::State& state) { Parse(state, Mixed(), false); }
 void BM_ParseCsvMixedTyped(benchmark::State& state) { Parse(state, Mixed(), true); }
 void BM_ChunkReaderMixed(benchmark::State& state) { ChunkReader(state, Mixed()); }
@@ -181,6 +187,10 @@ BENCHMARK(BM_ParseCsvNumericTyped)->Unit(benchmark::kMillisecond)->MinTime(2);
 BENCHMARK(BM_ChunkReaderNumeric)->Unit(benchmark::kMillisecond)->MinTime(2);
 // On every core: CPU time is the process's.
 BENCHMARK(BM_PiecesNumeric)->Unit(benchmark::kMillisecond)->MinTime(2)->MeasureProcessCPUTime();
+BENCHMARK(BM_PiecesNumericRecycled)
+    ->Unit(benchmark::kMillisecond)
+    ->MinTime(2)
+    ->MeasureProcessCPUTime();
 BENCHMARK(BM_ParseCsvMixedInferred)->Unit(benchmark::kMillisecond)->MinTime(2);
 BENCHMARK(BM_ParseCsvMixedTyped)->Unit(benchmark::kMillisecond)->MinTime(2);
 BENCHMARK(BM_ChunkReaderMixed)->Unit(benchmark::kMillisecond)->MinTime(2);

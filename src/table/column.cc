@@ -182,6 +182,15 @@ Column Column::Take(std::span<const size_t> rows) const {
 
 Column Column::Renamed(std::string name) const { return Column(std::move(name), type_, data_); }
 
+std::optional<Column::Vectors> Column::Release(Column column) {
+  // The last owner may take the data: it was created non-const (Build), and no other copy can
+  // appear, as copies are only made from copies.
+  if (column.data_.use_count() != 1) return std::nullopt;
+  Data& data = const_cast<Data&>(*column.data_);
+  return Vectors{std::move(data.f64), std::move(data.i64), std::move(data.u8), std::move(data.str),
+                 std::move(data.valid)};
+}
+
 bool Column::Equals(const Column& other) const {
   if (name_ != other.name_ || type_ != other.type_ || size() != other.size() ||
       data_->valid != other.data_->valid) {

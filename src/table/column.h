@@ -78,6 +78,19 @@ class Column {
   // Same name, type, nulls and values (values at null rows are ignored; NaN equals NaN).
   bool Equals(const Column& other) const;
 
+  // A column's vectors, values and all, for a reader to overwrite (CsvColumnMemory): the vector of
+  // its type holds its values, the others are empty.
+  struct Vectors {
+    std::vector<double> f64;
+    std::vector<int64_t> i64;
+    std::vector<uint8_t> u8;
+    std::vector<std::string> str;
+    std::vector<uint8_t> valid;
+  };
+  // The vectors of `column` when no other copy shares them; nullopt (the column is simply
+  // dropped) when one does.
+  static std::optional<Vectors> Release(Column column);
+
  private:
   struct Data {
     std::vector<double> f64;

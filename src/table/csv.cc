@@ -6,6 +6,7 @@
 #include <iterator>
 #include <new>
 #include <string>
+#include <utility>
 
 #include "base/file_util.h"
 #include "table/internal/big_buffer.h"
@@ -13,6 +14,21 @@
 #include "table/table.h"
 
 namespace sluice::table {
+
+void CsvColumnMemory::Recycle(Table table) {
+  std::vector<std::optional<Column::Vectors>> kept;
+  kept.reserve(table.num_columns());
+  std::vector<Column> columns = table.columns();
+  table = Table();
+  for (Column& column : columns) kept.push_back(Column::Release(std::move(column)));
+  std::lock_guard<std::mutex> lock(mu_);
+  kept_ = std::move(kept);
+}
+
+std::vector<std::optional<Column::Vectors>> CsvColumnMemory::Take() {
+  std::lock_guard<std::mutex> lock(mu_);
+  return std::exchange(kept_, {});
+}
 
 Result<Table> ParseCsv(std::string_view text, const CsvOptions& options) {
   try {

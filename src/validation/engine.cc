@@ -4,7 +4,9 @@
 
 #include <algorithm>
 #include <chrono>
+#include <functional>
 #include <map>
+#include <optional>
 
 #include "base/strings.h"
 #include "base/thread_pool.h"
@@ -132,11 +134,15 @@ table::Table EmptyTableOf(const Schema& schema) {
   return table::Table::Make(std::move(columns)).value();
 }
 
+// Takes a chunk back from the engine once it is done with it, for its memory.
+using Recycler = std::function<void(table::Table)>;
+
 class Engine {
  public:
-  Engine(const Suite& suite, const ValidateOptions& options)
+  Engine(const Suite& suite, const ValidateOptions& options, Recycler recycle = nullptr)
       : suite_(suite),
         options_(options),
+        recycle_(std::move(recycle)),
         pool_(options.threads == 0 ? ThreadPool::DefaultThreads() : options.threads) {}
 
   Result<SuiteResult> Run(TableSource& source) {
@@ -162,6 +168,7 @@ class Engine {
       SLUICE_RETURN_IF_ERROR(work.get());
       rows += static_cast<int64_t>(chunk->num_rows());
       if (!next.ok()) return std::move(next).status();
+      if (recycle_) recycle_(std::move(*chunk));
       chunk = std::move(next).value();
     }
     if (NeedsSecondPass()) {
@@ -173,6 +180,7 @@ class Engine {
         SLUICE_RETURN_IF_ERROR(CheckChunk(*again));
         SLUICE_RETURN_IF_ERROR(ProcessChunk(*again, offset, true));
         offset += static_cast<int64_t>(again->num_rows());
+        if (recycle_) recycle_(std::move(*again));
       }
     }
 
@@ -181,11 +189,11 @@ class Engine {
     result.data = source.Describe();
     result.rows = rows;
     result.columns = schema_.names;
-    for (const auto& evaluator : evaluators_) {
-      const size_t i = evaluator->index();
+    std::vector<std::optional<Result<ExpectationResult>>> finished = FinishAll();
+    for (size_t k = 0; k < evaluators_.size(); ++k) {
+      const size_t i = evaluators_[k]->index();
       const ExpectationConfig& config = suite_.expectations[i];
-      Result<ExpectationResult> one =
-          errors_[i].ok() ? evaluator->Finish(schema_) : Result<ExpectationResult>(errors_[i]);
+      Result<ExpectationResult> one = std::move(*finished[k]);
       if (!one.ok()) {
         if (!config.Arg("catch_exceptions").get<bool>()) {
           return std::move(one).status().WithContext(config.Describe(i));
@@ -304,6 +312,44 @@ class Engine {
     return Status::Ok();
   }
 
+  // Every evaluator's result (or its error), in evaluators_' order. Order statistics over a whole
+  // file take a while, so columns finish in parallel; the evaluators of one column share its
+  // state and finish one after another.
+  std::vector<std::optional<Result<ExpectationResult>>> FinishAll() {
+    std::vector<std::optional<Result<ExpectationResult>>> out(evaluators_.size());
+    std::map<const Evaluator*, size_t> position;
+    for (size_t k = 0; k < evaluators_.size(); ++k) position[evaluators_[k].get()] = k;
+    // Tasks: each column group's evaluators, then each evaluator in no group.
+    std::vector<std::vector<size_t>> tasks;
+    std::vector<bool> grouped(evaluators_.size(), false);
+    for (const ColumnGroup& g : groups_) {
+      std::vector<size_t>& task = tasks.emplace_back();
+      for (const Evaluator* e : g.evaluators) {
+        task.push_back(position.at(e));
+        grouped[task.back()] = true;
+      }
+      std::sort(task.begin(), task.end());
+    }
+    for (size_t k = 0; k < evaluators_.size(); ++k) {
+      if (!grouped[k]) tasks.push_back({k});
+    }
+    pool_.ParallelFor(tasks.size(), [&](size_t t) {
+      for (size_t k : tasks[t]) {
+        const size_t i = evaluators_[k]->index();
+        if (!errors_[i].ok()) {
+          out[k] = Result<ExpectationResult>(errors_[i]);
+          continue;
+        }
+        try {
+          out[k] = evaluators_[k]->Finish(schema_);
+        } catch (const std::exception& e) {
+          out[k] = Result<ExpectationResult>(Internal("evaluation failed: {}", e.what()));
+        }
+      }
+    });
+    return out;
+  }
+
   Status CheckChunk(const table::Table& chunk) const {
     bool same = chunk.num_columns() == schema_.names.size();
     for (size_t c = 0; same && c < chunk.num_columns(); ++c) {
@@ -408,6 +454,7 @@ class Engine {
 
   const Suite& suite_;
   const ValidateOptions& options_;
+  Recycler recycle_;
   ThreadPool pool_;
   Schema schema_;
   std::vector<RowCondition> conditions_;
@@ -472,7 +519,10 @@ Result<SuiteResult> ValidateFile(const std::filesystem::path& path, const Suite&
     // Large pieces parsed on every core, unless the file has quotes or changes type late.
     SLUICE_ASSIGN_OR_RETURN(std::unique_ptr<internal::CsvPieceSource> pieces,
                             internal::CsvPieceSource::Open(path, ext == ".tsv" ? '\t' : ','));
-    Result<SuiteResult> fast = Validate(*pieces, suite, options);
+    internal::CsvPieceSource* source = pieces.get();
+    Engine engine(suite, options,
+                  [source](table::Table done) { source->Recycle(std::move(done)); });
+    Result<SuiteResult> fast = engine.Run(*pieces);
     if (fast.ok() || pieces->fallback().empty()) return fast;
   }
   SLUICE_ASSIGN_OR_RETURN(std::unique_ptr<TableSource> source, OpenDataSource(path));

@@ -197,6 +197,45 @@ TEST(EngineTest, CsvPiecesParsedOnEveryCoreEqualTheWholeFile) {
   }
 }
 
+// Uniqueness keeps nothing while values increase; where they stop, it collects the rows before
+// from the chunk at hand and, for earlier chunks, in a second pass. Repeats placed in the first
+// block, in a later block of the first chunk, and in later chunks all count the same streamed.
+TEST(EngineTest, UniqueOfIncreasingValuesThatStopIncreasingStreamsLikeInMemory) {
+  testing::TempDir dir;
+  for (size_t repeat_at : {size_t{3}, size_t{5'000}, size_t{9'999}}) {
+    SCOPED_TRACE(repeat_at);
+    std::vector<int64_t> ids(10'000);
+    std::vector<std::string> kinds(ids.size());
+    for (size_t r = 0; r < ids.size(); ++r) {
+      ids[r] = static_cast<int64_t>(r) * 3;
+      kinds[r] = r % 3 == 0 ? "a" : "b";
+    }
+    ids[repeat_at] = ids[repeat_at / 2];  // one repeat of an earlier value
+    const Table table =
+        Table::Make({Column::Int64("id", ids), Column::String("kind", kinds)}).value();
+    ASSERT_OK(table::WriteCsvFile(table, dir / "ids.csv"));
+    ASSERT_OK_AND_ASSIGN(Suite suite,
+                         ParseSuite("expectations:\n"
+                                    "  - expect_column_values_to_be_unique: {column: id}\n"
+                                    "  - expect_column_values_to_be_unique:\n"
+                                    "      {column: id, row_condition: 'kind == \"a\"'}\n",
+                                    "suite"));
+    ValidateOptions options;
+    options.result_format = ResultFormat{.level = ResultFormatLevel::kComplete};
+    ASSERT_OK_AND_ASSIGN(SuiteResult whole, Validate(table, suite, options));
+    EXPECT_EQ(whole.results[0].ToJson()["result"]["unexpected_count"], 2);
+    table::CsvOptions csv;
+    csv.types = {{"id", table::Type::kInt64}, {"kind", table::Type::kString}};
+    for (size_t chunk : {size_t{1}, size_t{1000}, size_t{6000}}) {
+      SCOPED_TRACE(chunk);
+      ASSERT_OK_AND_ASSIGN(std::unique_ptr<TableSource> source,
+                           CsvSource(dir / "ids.csv", csv, chunk));
+      ASSERT_OK_AND_ASSIGN(SuiteResult streamed, Validate(*source, suite, options));
+      ExpectJsonNear(Json(ResultsOf(streamed)), Json(ResultsOf(whole)));
+    }
+  }
+}
+
 TEST(EngineTest, QuotesAndLateTypeChangesLeaveTheFastPath) {
   testing::TempDir dir;
   std::string csv = "id,note\n";

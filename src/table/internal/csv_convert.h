@@ -3,7 +3,9 @@
 // column of given type, the first value that does not fit; pass 2, ConvertSink, parses every value
 // straight into ColumnBuffers sized for the whole result, so nothing is stored between the passes.
 // Once every column's type is known (given, or fixed by an earlier chunk), one pass: TypedSink
-// parses each value straight into its typed column, and stops at the first that does not fit.
+// parses each value straight into its typed column, and stops at the first that does not fit;
+// PlacedSink does the same at rows reserved in the final columns, so that chunks parsed in
+// parallel need no joining.
 //
 // Thread safety: a sink is used by one thread; ConvertSinks on disjoint rows of the same
 // ColumnBuffers may run concurrently.
@@ -118,6 +120,45 @@ class TypedSink {
   uint64_t line_ = 0;
 };
 
+// Like TypedSink, but writes each record of a stretch at rows first_row, first_row + 1, ... of
+// `columns`, sized by the caller for at most `room` records, so that the stretches of a text
+// fill the final columns concurrently and nothing is joined afterwards. Nulls are listed by row
+// (ChunkNulls) rather than marked, as stretches cannot share the growing of a mask. A record past
+// `room` is not written: overflowed() says so, and the caller parses another way.
+class PlacedSink {
+ public:
+  // `columns` and `is_null` must outlive the sink.
+  PlacedSink(std::span<ColumnBuffer> columns, const NullMatcher& is_null, size_t first_row,
+             size_t room)
+      : columns_(columns),
+        is_null_(&is_null),
+        null_rows_(columns.size()),
+        first_row_(first_row),
+        room_(room) {}
+
+  void BeginRecord(uint64_t line) { line_ = line; }
+  void Field(size_t column, std::string_view value);
+  void EndRecord() { ++rows_; }
+  bool ShouldStop() const { return bad_.has_value() || overflowed_; }
+
+  size_t rows() const { return rows_; }
+  const std::optional<BadValue>& bad_value() const { return bad_; }
+  bool overflowed() const { return overflowed_; }
+  // Per column, the rows (of `columns`) holding nulls, ascending.
+  std::vector<std::vector<size_t>>& null_rows() { return null_rows_; }
+
+ private:
+  std::span<ColumnBuffer> columns_;
+  const NullMatcher* is_null_;
+  std::vector<std::vector<size_t>> null_rows_;
+  std::optional<BadValue> bad_;
+  size_t first_row_;
+  size_t room_;
+  size_t rows_ = 0;
+  uint64_t line_ = 0;
+  bool overflowed_ = false;
+};
+
 // A guess at the records in `bytes` of text like `sample`, from the line breaks in its first few
 // kilobytes, a little high so that growing is rare: for reserving typed columns.
 size_t EstimateRows(std::string_view sample, uint64_t bytes);
@@ -200,6 +241,54 @@ inline void TypedSink::Field(size_t column, std::string_view value) {
         out.str.emplace_back();
       } else {
         out.str.emplace_back(value);
+      }
+      break;
+  }
+  if (!ok) bad_ = BadValue{rows_, column, line_, std::string(value), out.type};
+}
+
+// The values of a stretch go where PlacedSink is told; each column is parsed as in TypedSink.
+inline void PlacedSink::Field(size_t column, std::string_view value) {
+  if (bad_ || overflowed_) return;
+  if (rows_ >= room_) {
+    overflowed_ = true;
+    return;
+  }
+  ColumnBuffer& out = columns_[column];
+  const size_t row = first_row_ + rows_;
+  const bool null = (*is_null_)(value);
+  if (null) null_rows_[column].push_back(row);
+  bool ok = true;
+  switch (out.type) {
+    case Type::kFloat64: {
+      double d = std::numeric_limits<double>::quiet_NaN();
+      if (!null) ok = ParseSimpleDecimal(value, &d) || ParseFloat64(value, &d);
+      out.f64[row] = d;
+      break;
+    }
+    case Type::kInt64: {
+      int64_t i = 0;
+      if (!null) ok = ParseSimpleInt64(value, &i) || ParseInt64(value, &i);
+      out.i64[row] = i;
+      break;
+    }
+    case Type::kTimestamp: {
+      int64_t i = 0;
+      if (!null) ok = ParseTimestampMicros(value, &i);
+      out.i64[row] = i;
+      break;
+    }
+    case Type::kBool: {
+      uint8_t b = 0;
+      if (!null) ok = ParseBool(value, &b);
+      out.u8[row] = b;
+      break;
+    }
+    case Type::kString:
+      if (null) {
+        out.str[row].clear();
+      } else {
+        out.str[row].assign(value);
       }
       break;
   }

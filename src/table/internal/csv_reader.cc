@@ -10,6 +10,7 @@
 #include <utility>
 
 #include "base/thread_pool.h"
+#include "table/internal/big_buffer.h"
 
 namespace sluice::table::internal {
 namespace {
@@ -32,6 +33,160 @@ std::string ListNames(const std::vector<std::string>& names) {
   for (size_t i = 0; i < names.size() && i < kShown; ++i) shown += (i == 0 ? "" : ", ") + names[i];
   if (names.size() > kShown) shown += fmt::format(" and {} more", names.size() - kShown);
   return shown;
+}
+
+// `v` holding n values, in the memory it has when that is enough (values past its old size are
+// value-initialized, the rest left as they were), else in fresh advised memory.
+template <typename T>
+void Fit(std::vector<T>& v, size_t n) {
+  if (v.capacity() >= n) {
+    v.resize(n);
+  } else {
+    ResizeFresh(v, n);
+  }
+}
+
+// Moves rows [from, from + n) of the column's values to [to, to + n), to <= from.
+void MoveRowsDown(ColumnBuffer& b, size_t from, size_t to, size_t n) {
+  auto move = [&](auto& v) {
+    std::move(v.begin() + static_cast<ptrdiff_t>(from),
+              v.begin() + static_cast<ptrdiff_t>(from + n), v.begin() + static_cast<ptrdiff_t>(to));
+  };
+  switch (b.type) {
+    case Type::kFloat64:
+      move(b.f64);
+      break;
+    case Type::kInt64:
+    case Type::kTimestamp:
+      move(b.i64);
+      break;
+    case Type::kBool:
+      move(b.u8);
+      break;
+    case Type::kString:
+      move(b.str);
+      break;
+  }
+}
+
+// A chunk's records written in place by PlacedSink.
+struct PlacedScan {
+  ChunkScan scan;
+  std::vector<std::vector<size_t>> null_rows;
+  bool overflowed = false;
+};
+
+// The typed parse with every chunk's records written straight into the final columns (taken from
+// `memory` when it has them), at rows reserved by counting each chunk's line breaks, instead of
+// into columns per chunk joined by copying afterwards. nullopt when a chunk holds more records
+// than that (a quoted line break across a chunk boundary): the caller parses another way.
+std::optional<Result<Table>> ParseTypedInPlace(std::string_view text, const TokenizeParams& params,
+                                               const std::vector<size_t>& starts,
+                                               uint64_t first_line, const std::vector<Type>& types,
+                                               const std::vector<std::string>& names,
+                                               const NullMatcher& is_null, ThreadPool* pool,
+                                               CsvColumnMemory* memory) {
+  const size_t num_chunks = starts.size() - 1;
+  const size_t num_columns = types.size();
+  // Every record but the text's last ends with a line break in its chunk, unless it is quoted
+  // across the boundary.
+  std::vector<size_t> room(num_chunks);
+  RunAll(pool, num_chunks, [&](size_t i) {
+    room[i] = CountLineBreaks(text.data() + starts[i], starts[i + 1] - starts[i]) +
+              (i + 1 == num_chunks ? 1 : 0);
+  });
+  std::vector<size_t> offset(num_chunks + 1, 0);
+  for (size_t i = 0; i < num_chunks; ++i) offset[i + 1] = offset[i] + room[i];
+
+  std::vector<std::optional<Column::Vectors>> reuse;
+  if (memory != nullptr) reuse = memory->Take();
+  std::vector<ColumnBuffer> buffers(num_columns);
+  RunAll(pool, num_columns, [&](size_t c) {
+    ColumnBuffer& b = buffers[c];
+    b.type = types[c];
+    if (c < reuse.size() && reuse[c]) {
+      Column::Vectors& v = *reuse[c];
+      b.f64 = std::move(v.f64);
+      b.i64 = std::move(v.i64);
+      b.u8 = std::move(v.u8);
+      b.str = std::move(v.str);
+      b.valid = std::move(v.valid);
+    }
+    switch (b.type) {
+      case Type::kFloat64:
+        Fit(b.f64, offset[num_chunks]);
+        break;
+      case Type::kInt64:
+      case Type::kTimestamp:
+        Fit(b.i64, offset[num_chunks]);
+        break;
+      case Type::kBool:
+        Fit(b.u8, offset[num_chunks]);
+        break;
+      case Type::kString:
+        Fit(b.str, offset[num_chunks]);
+        break;
+    }
+  });
+
+  auto scan_chunk = [&](size_t i, size_t begin) {
+    PlacedScan out;
+    out.scan.begin = begin;
+    out.scan.end = Cursor{begin, 0};
+    TokenizeParams p = params;
+    p.stop = starts[i + 1];
+    PlacedSink sink(buffers, is_null, offset[i], room[i]);
+    out.scan.stop = Tokenize(text, p, out.scan.end, sink, out.scan.error);
+    out.scan.rows = sink.rows();
+    out.scan.bad_value = sink.bad_value();
+    out.null_rows = std::move(sink.null_rows());
+    out.overflowed = sink.overflowed();
+    return out;
+  };
+  std::vector<PlacedScan> scans(num_chunks);
+  RunAll(pool, num_chunks, [&](size_t i) { scans[i] = scan_chunk(i, starts[i]); });
+
+  // As in ParseCsvWithChunkSize: chunks that started inside a quoted field again, errors in file
+  // order.
+  std::vector<size_t> first_row(num_chunks + 1, 0);
+  uint64_t line = first_line;
+  for (size_t i = 0; i < num_chunks; ++i) {
+    if (i > 0 && scans[i].scan.begin != scans[i - 1].scan.end.pos) {
+      scans[i] = scan_chunk(i, scans[i - 1].scan.end.pos);
+    }
+    if (scans[i].overflowed) return std::nullopt;
+    Status error = ScanError(scans[i].scan, line, names);
+    if (!error.ok()) return Result<Table>(std::move(error));
+    line += scans[i].scan.end.line;
+    first_row[i + 1] = first_row[i] + scans[i].scan.rows;
+  }
+  const size_t num_rows = first_row[num_chunks];
+
+  std::vector<Column> columns(num_columns);
+  RunAll(pool, num_columns, [&](size_t c) {
+    ColumnBuffer& b = buffers[c];
+    bool has_nulls = false;
+    for (size_t i = 0; i < num_chunks; ++i) {
+      // Rows left unused by blank lines (and the room for a last record without a line break)
+      // close up.
+      if (first_row[i] != offset[i] && scans[i].scan.rows > 0) {
+        MoveRowsDown(b, offset[i], first_row[i], scans[i].scan.rows);
+      }
+      has_nulls = has_nulls || !scans[i].null_rows[c].empty();
+    }
+    b.Truncate(num_rows);
+    if (has_nulls) {
+      Fit(b.valid, num_rows);
+      std::fill(b.valid.begin(), b.valid.end(), uint8_t{1});
+      for (size_t i = 0; i < num_chunks; ++i) {
+        for (size_t row : scans[i].null_rows[c]) b.valid[row - offset[i] + first_row[i]] = 0;
+      }
+    } else {
+      b.valid.clear();
+    }
+    columns[c] = b.Finish(names[c]);
+  });
+  return Table::Make(std::move(columns));
 }
 
 }  // namespace
@@ -186,11 +341,17 @@ Result<Table> ParseCsvWithChunkSize(std::string_view text, const CsvOptions& opt
     if (typed) return ScanTypedRecords(text, p, begin, types, is_null);
     return ScanRecords(text, p, begin, overrides, is_null);
   };
-  std::vector<ChunkScan> scans(num_chunks);
   std::unique_ptr<ThreadPool> pool;
   if (threads > 1 && num_chunks > 1) {
     pool = std::make_unique<ThreadPool>(std::min(threads, num_chunks) - 1);  // the caller works too
   }
+  if (typed) {
+    std::optional<Result<Table>> placed =
+        ParseTypedInPlace(text, params, starts, body.line, types, names, is_null, pool.get(),
+                          options.column_memory.get());
+    if (placed) return std::move(*placed);
+  }
+  std::vector<ChunkScan> scans(num_chunks);
   RunAll(pool.get(), num_chunks, [&](size_t i) { scans[i] = scan_chunk(i, starts[i]); });
 
   // A chunk whose guessed start is not where the previous one really ended (the guess fell inside

@@ -4,6 +4,7 @@
 #include <algorithm>
 #include <cmath>
 #include <set>
+#include <span>
 
 #include "validation/internal/evaluator_impl.h"
 
@@ -137,7 +138,7 @@ class StatBetween final : public Evaluator {
  private:
   double Median() {
     if (state_->type() == Type::kFloat64 || state_->type() == Type::kBool) {
-      std::vector<double>& v = state_->values();
+      MappedArray<double>& v = state_->values();
       if (v.empty()) return std::nan("");
       const size_t mid = v.size() / 2;
       std::nth_element(v.begin(), v.begin() + static_cast<ptrdiff_t>(mid), v.end());
@@ -146,7 +147,7 @@ class StatBetween final : public Evaluator {
       const double lower = *std::max_element(v.begin(), v.begin() + static_cast<ptrdiff_t>(mid));
       return (lower + upper) / 2;
     }
-    std::vector<int64_t>& v = state_->int_values();
+    MappedArray<int64_t>& v = state_->int_values();
     if (v.empty()) return std::nan("");
     const size_t mid = v.size() / 2;
     std::nth_element(v.begin(), v.begin() + static_cast<ptrdiff_t>(mid), v.end());
@@ -191,8 +192,9 @@ class Quantiles final : public Evaluator {
     if (type != Type::kFloat64 && type != Type::kBool) {
       converted.assign(state_->int_values().begin(), state_->int_values().end());
     }
-    std::vector<double>& sorted =
-        type == Type::kFloat64 || type == Type::kBool ? state_->values() : converted;
+    const std::span<double> sorted = type == Type::kFloat64 || type == Type::kBool
+                                         ? state_->values().span()
+                                         : std::span<double>(converted);
     // Only the order statistics the quantiles read are placed, each by a selection over the
     // part not yet partitioned: O(n) per quantile instead of a full sort.
     std::vector<size_t> positions;
@@ -234,7 +236,7 @@ class Quantiles final : public Evaluator {
 
  private:
   // pandas' Series.quantile(q, interpolation=method) over sorted values: position q (n - 1).
-  double Quantile(const std::vector<double>& v, double q) const {
+  double Quantile(std::span<const double> v, double q) const {
     if (v.empty()) return std::nan("");
     const double h = q * static_cast<double>(v.size() - 1);
     const double lo = std::floor(h);
@@ -412,7 +414,7 @@ class KlDivergence final : public Evaluator {
     for (const Json& w : partition_["weights"]) weights.push_back(w.get<double>());
     const double internal = config_.Arg("internal_weight_holdout").get<double>();
 
-    std::vector<double> values = state_->values();
+    std::vector<double> values(state_->values().begin(), state_->values().end());
     for (int64_t v : state_->int_values()) values.push_back(static_cast<double>(v));
     std::vector<double> hist(weights.size(), 0);
     double below = 0, above = 0;

@@ -161,11 +161,11 @@ void ColumnState::AddMoments(const BlockView& b) {
 
 void ColumnState::AddValues(const BlockView& b) {
   if (b.present == nullptr && b.f64 != nullptr) {
-    values_.insert(values_.end(), b.f64, b.f64 + b.n);
+    values_.Append(b.f64, b.n);
     return;
   }
   if (b.present == nullptr && b.i64 != nullptr) {
-    int_values_.insert(int_values_.end(), b.i64, b.i64 + b.n);
+    int_values_.Append(b.i64, b.n);
     return;
   }
   for (size_t i = 0; i < b.n; ++i) {

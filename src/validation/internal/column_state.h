@@ -18,6 +18,7 @@
 #include <vector>
 
 #include "table/column.h"
+#include "validation/internal/mapped_array.h"
 #include "validation/internal/text.h"
 
 namespace sluice::validation::internal {
@@ -119,8 +120,8 @@ class ColumnState {
   int64_t int_max() const { return int_max_; }
 
   // Non-null values in row order (`needs.values`); sort before reading order statistics.
-  std::vector<double>& values() { return values_; }
-  std::vector<int64_t>& int_values() { return int_values_; }
+  MappedArray<double>& values() { return values_; }
+  MappedArray<int64_t>& int_values() { return int_values_; }
   const DistinctCounts& distinct() const { return distinct_; }
   // At most kProfileSample values (a uniform sample), for the report.
   const std::vector<double>& profile_sample() const { return sample_; }
@@ -142,8 +143,8 @@ class ColumnState {
   double sum_ = 0, sum_compensation_ = 0;  // Neumaier summation of block sums
   Int128 int_sum_ = 0;
   int64_t int_min_ = INT64_MAX, int_max_ = INT64_MIN;
-  std::vector<double> values_;
-  std::vector<int64_t> int_values_;
+  MappedArray<double> values_;
+  MappedArray<int64_t> int_values_;
   DistinctCounts distinct_;
   std::vector<double> sample_;
   int64_t sample_seen_ = 0;

@@ -129,6 +129,7 @@ Result<std::optional<table::Table>> CsvPieceSource::Next() {
     } else {
       options.header = false;
       options.types = types_;
+      options.column_memory = memory_;
       parsed = table::ParseCsv(std::string_view(buffer_.data(), cut), options);
       if (!parsed.ok()) {
         fallback_ =

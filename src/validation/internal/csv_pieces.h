@@ -3,7 +3,8 @@
 // piece (all its rows) and are fixed for the rest. Anything this fast path cannot promise — a
 // quote, a later piece that does not parse with those types — stops it with fallback() set, and
 // the caller starts again with table::CsvChunkReader, whose errors name the exact line. Memory:
-// one piece of text (8 MiB) and its parsed columns, twice while the next piece is parsed.
+// one piece of text (8 MiB) and its parsed columns, twice while the next piece is parsed; the
+// columns of pieces the caller gives back (Recycle) are parsed into again.
 //
 // Thread safety: one thread at a time, like any TableSource.
 #pragma once
@@ -37,6 +38,10 @@ class CsvPieceSource final : public TableSource {
   // Why the fast path gave up ("" while it has not): the caller should read the file another way.
   const std::string& fallback() const { return fallback_; }
 
+  // A table Next returned, once the caller is done with it: later pieces are parsed into its
+  // memory instead of fresh pages (table::CsvColumnMemory).
+  void Recycle(table::Table table) { memory_->Recycle(std::move(table)); }
+
  private:
   CsvPieceSource(std::filesystem::path path, char delimiter, size_t piece_bytes)
       : path_(std::move(path)), delimiter_(delimiter), piece_bytes_(piece_bytes) {}
@@ -54,6 +59,7 @@ class CsvPieceSource final : public TableSource {
   bool first_ = true;
   std::map<std::string, table::Type> types_;  // column_<i> -> type, after the first piece
   std::string fallback_;
+  std::shared_ptr<table::CsvColumnMemory> memory_ = std::make_shared<table::CsvColumnMemory>();
 };
 
 }  // namespace sluice::validation::internal

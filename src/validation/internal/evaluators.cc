@@ -8,6 +8,7 @@
 
 #include "validation/internal/evaluator_impl.h"
 #include "validation/internal/kernels.h"
+#include "validation/internal/mapped_array.h"
 
 namespace sluice::validation::internal {
 
@@ -416,8 +417,11 @@ class Unique final : public RowMap {
 
 // Uniqueness of numbers in bounded memory: (value, row) pairs, 16 bytes a value, in runs of
 // 65,536 sorted as the data streams in, then merged; equal neighbours in the merge are the
-// repeats. A hash map would cost three to four times the memory for the same answer. Runs are
-// separate buffers, so collecting never copies what it has collected.
+// repeats. A hash map would cost three to four times the memory for the same answer.
+// Ids and times usually arrive in increasing order, and then cannot repeat: while they do, only
+// the last value is kept. At the first value not above the one before, the values so far are
+// collected after all: those of the current chunk from its column, those of earlier chunks in a
+// second pass over the data.
 template <typename Key>
 class SortedUnique final : public RowMap {
  public:
@@ -425,28 +429,43 @@ class SortedUnique final : public RowMap {
       : RowMap(c, i, f, s) {}
 
   void ConsumeBlock(const BlockView& b) override {
-    size_t i = 0;
-    while (i < b.n) {
-      if (runs_.empty() || runs_.back().size == kRun) {
-        if (!runs_.empty()) Seal(runs_.back());
-        runs_.push_back({std::make_unique_for_overwrite<Item[]>(kRun), 0});
+    if (increasing_) {
+      size_t k = 0;
+      for (; k < b.n; ++k) {
+        if (!b.IsPresent(k)) continue;
+        const Key value = KeyOf(b, k);
+        if (have_last_ && !(last_ < value)) break;
+        last_ = value;
+        have_last_ = true;
       }
-      Run& run = runs_.back();
-      const size_t take = std::min(b.n - i, kRun - run.size);
-      Item* out = run.items.get() + run.size;
-      size_t kept = 0;
-      for (size_t k = i; k < i + take; ++k) {
-        out[kept] = {KeyOf(b, k), b.first_row + static_cast<int64_t>(k)};
-        kept += b.IsPresent(k);
+      if (k == b.n) return;
+      increasing_ = false;
+      // The chunk's earlier blocks, from its column; its mask, if any, starts b.begin before.
+      const int64_t chunk_first_row = b.first_row - static_cast<int64_t>(b.begin);
+      const uint8_t* chunk_selected = b.selected == nullptr ? nullptr : b.selected - b.begin;
+      std::vector<uint8_t> scratch;
+      for (size_t begin = 0; begin < b.begin; begin += kBlockRows) {
+        const size_t n = std::min(kBlockRows, b.begin - begin);
+        Collect(MakeBlock(*b.column, begin, n, chunk_first_row + static_cast<int64_t>(begin),
+                          chunk_selected == nullptr ? nullptr : chunk_selected + begin, scratch));
       }
-      run.size += kept;
-      i += take;
+      uncollected_rows_ = chunk_first_row;
     }
+    Collect(b);
+  }
+
+  bool NeedsSecondPass() const override { return uncollected_rows_ > 0; }
+
+  // The rows of chunks before the one where the order broke.
+  void SecondPassBlock(const BlockView& b) override {
+    if (b.first_row >= uncollected_rows_) return;
+    BlockView head = b;
+    head.n = std::min(b.n, static_cast<size_t>(uncollected_rows_ - b.first_row));
+    Collect(head);
   }
 
   Result<ExpectationResult> Finish(const Schema&) override {
-    if (!runs_.empty()) Seal(runs_.back());
-    std::erase_if(runs_, [](const Run& run) { return run.size == 0; });
+    SealRun();
     // The smallest Keep() rows among the repeats: a max-heap by row.
     std::priority_queue<std::pair<int64_t, Key>> kept;
     auto offer = [&](int64_t row, Key key) {
@@ -477,27 +496,29 @@ class SortedUnique final : public RowMap {
     };
     // Runs in ascending order without overlap (data that arrives sorted) need no merge.
     bool chained = true;
-    for (size_t r = 1; r < runs_.size() && chained; ++r) {
-      chained = runs_[r - 1].items[runs_[r - 1].size - 1].first < runs_[r].items[0].first;
+    for (size_t r = 1; r < run_ends_.size() && chained; ++r) {
+      chained = items_[run_ends_[r - 1] - 1].first < items_[run_ends_[r - 1]].first;
     }
     if (chained) {
-      for (const Run& run : runs_) {
-        for (size_t k = 0; k < run.size; ++k) visit(run.items[k]);
-      }
+      for (const Item& item : items_) visit(item);
     } else {
       // k-way merge: a min-heap of run heads.
       using Head = std::pair<Item, size_t>;  // (item, run)
       std::priority_queue<Head, std::vector<Head>, std::greater<>> heads;
-      std::vector<size_t> next(runs_.size(), 0);
-      for (size_t r = 0; r < runs_.size(); ++r) heads.push({runs_[r].items[0], r});
+      std::vector<size_t> next(run_ends_.size(), 0);
+      for (size_t r = 0; r < run_ends_.size(); ++r) {
+        next[r] = r == 0 ? 0 : run_ends_[r - 1];
+        heads.push({items_[next[r]], r});
+      }
       while (!heads.empty()) {
         const auto [item, r] = heads.top();
         heads.pop();
-        if (++next[r] < runs_[r].size) heads.push({runs_[r].items[next[r]], r});
+        if (++next[r] < run_ends_[r]) heads.push({items_[next[r]], r});
         visit(item);
       }
     }
-    runs_.clear();
+    items_ = MappedArray<Item>();
+    run_ends_.clear();
     std::vector<std::pair<int64_t, Key>> rows;
     while (!kept.empty()) {
       rows.push_back(kept.top());
@@ -512,17 +533,40 @@ class SortedUnique final : public RowMap {
   }
 
  private:
-  using Item = std::pair<Key, int64_t>;  // (value, row)
-  struct Run {
-    std::unique_ptr<Item[]> items;
-    size_t size;
+  // (value, row); trivially copyable, unlike std::pair, so that it can live in a MappedArray.
+  struct Item {
+    Key first;
+    int64_t second;
+    friend auto operator<=>(const Item&, const Item&) = default;
   };
   static constexpr size_t kRun = size_t{1} << 16;
 
-  // Ids and times usually arrive in order already: then the sort is a check.
-  static void Seal(Run& run) {
-    Item* begin = run.items.get();
-    if (!std::is_sorted(begin, begin + run.size)) std::sort(begin, begin + run.size);
+  // Adds the block's present values to the open run, opening new runs as they fill.
+  void Collect(const BlockView& b) {
+    size_t i = 0;
+    while (i < b.n) {
+      if (items_.size() - run_begin_ == kRun) SealRun();
+      const size_t take = std::min(b.n - i, kRun - (items_.size() - run_begin_));
+      Item* out = items_.RoomFor(take);
+      size_t kept = 0;
+      for (size_t k = i; k < i + take; ++k) {
+        out[kept] = {KeyOf(b, k), b.first_row + static_cast<int64_t>(k)};
+        kept += b.IsPresent(k);
+      }
+      items_.Added(kept);
+      i += take;
+    }
+  }
+
+  // Sorts the open run (items from run_begin_) and closes it, if it has any items. Ids and times
+  // usually arrive in order already: then the sort is a check.
+  void SealRun() {
+    if (items_.size() == run_begin_) return;
+    Item* begin = items_.data() + run_begin_;
+    Item* end = items_.end();
+    if (!std::is_sorted(begin, end)) std::sort(begin, end);
+    run_ends_.push_back(items_.size());
+    run_begin_ = items_.size();
   }
 
   Key KeyOf(const BlockView& b, size_t i) const {
@@ -541,7 +585,16 @@ class SortedUnique final : public RowMap {
     return key;
   }
 
-  std::vector<Run> runs_;
+  // Runs of at most kRun items one after another: run r ends at run_ends_[r], and the open run
+  // starts at run_begin_. One growing mapping, so collecting never copies what it has collected.
+  MappedArray<Item> items_;
+  std::vector<size_t> run_ends_;
+  size_t run_begin_ = 0;
+  // While every value so far is above the one before, nothing is collected.
+  bool increasing_ = true;
+  bool have_last_ = false;
+  Key last_{};
+  int64_t uncollected_rows_ = 0;  // rows before this one are collected in the second pass
 };
 
 // Expectations on the value as text (Python's str() of it).
