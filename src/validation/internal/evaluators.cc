@@ -206,16 +206,25 @@ class Between final : public RowMap {
     f64_hi_ = high.is_null() ? INFINITY : high.get<double>();
     if (type == Type::kInt64) {
       // Integer x >= 2.5 is x >= 3 and x > 2 is x >= 3: inclusive integer bounds, exact.
-      const double lo = low.is_null() ? -INFINITY
-                        : strict_lo_  ? std::floor(f64_lo_) + 1
-                                      : std::ceil(f64_lo_);
-      const double hi = high.is_null() ? INFINITY
-                        : strict_hi_   ? std::ceil(f64_hi_) - 1
-                                       : std::floor(f64_hi_);
-      constexpr double kLimit = 9.2e18;
-      if (lo > kLimit || hi < -kLimit) never_ = true;
-      int_lo_ = lo < -kLimit ? std::numeric_limits<int64_t>::min() : static_cast<int64_t>(lo);
-      int_hi_ = hi > kLimit ? std::numeric_limits<int64_t>::max() : static_cast<int64_t>(hi);
+      // floor and ceil of a double are exact; the +-1 of a strict bound is done in int64,
+      // since beyond 2^53 a double cannot hold bound + 1.
+      constexpr double k2To63 = 9223372036854775808.0;
+      if (!low.is_null()) {
+        const double c = strict_lo_ ? std::floor(f64_lo_) : std::ceil(f64_lo_);
+        if (c >= k2To63) {
+          never_ = true;  // no int64 reaches the bound
+        } else if (c >= -k2To63) {
+          int_lo_ = static_cast<int64_t>(c) + (strict_lo_ ? 1 : 0);
+        }
+      }
+      if (!high.is_null()) {
+        const double c = strict_hi_ ? std::ceil(f64_hi_) : std::floor(f64_hi_);
+        if (c < -k2To63 || (strict_hi_ && c == -k2To63)) {
+          never_ = true;  // no int64 is below the bound
+        } else if (c < k2To63) {
+          int_hi_ = static_cast<int64_t>(c) - (strict_hi_ ? 1 : 0);
+        }
+      }
     }
     return Status::Ok();
   }
