@@ -84,22 +84,9 @@ std::string Join(const std::vector<std::string>& items, std::string_view separat
 }
 
 Json VersionJson(const VersionInfo& v) {
-  return {{"name", v.name},
-          {"version", v.version},
-          {"ref", Ref(v)},
-          {"digest", v.digest},
-          {"kind", std::string(datasets::DatasetKindName(v.kind))},
-          {"path", v.path},
-          {"size_bytes", v.size_bytes},
-          {"file_count", v.file_count},
-          {"stored_bytes", v.stored_bytes},
-          {"created_at", v.created_at},
-          {"created_by", v.created_by},
-          {"message", v.message},
-          {"source", v.source},
-          {"tags", v.tags},
-          {"changes", v.changes},
-          {"table_info", v.table_info}};
+  Json json = datasets::ToJson(v);
+  json["ref"] = Ref(v);
+  return json;
 }
 
 Json ChangesJson(const std::vector<datasets::FileChange>& changes) {

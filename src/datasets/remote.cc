@@ -196,22 +196,9 @@ Result<std::vector<ObjectLocation>> ScanStoredPack(storage::BlobStore& blobs,
 }
 
 Json RecordJson(const VersionInfo& v, const std::string& chunking) {
-  return {{"name", v.name},
-          {"version", v.version},
-          {"digest", v.digest},
-          {"kind", std::string(DatasetKindName(v.kind))},
-          {"path", v.path},
-          {"size_bytes", v.size_bytes},
-          {"file_count", v.file_count},
-          {"stored_bytes", v.stored_bytes},
-          {"created_at", v.created_at},
-          {"created_by", v.created_by},
-          {"message", v.message},
-          {"source", v.source},
-          {"table_info", v.table_info},
-          {"changes", v.changes},
-          {"chunking", chunking},
-          {"tags", v.tags}};
+  Json record = ToJson(v);
+  record["chunking"] = chunking;
+  return record;
 }
 
 // Selects versions by the transfer's refs: a bare name is every version of it.

@@ -96,4 +96,22 @@ uint64_t Manifest::TotalBytes() const {
   return total;
 }
 
+nlohmann::json ToJson(const VersionInfo& v) {
+  return {{"name", v.name},
+          {"version", v.version},
+          {"digest", v.digest},
+          {"kind", std::string(DatasetKindName(v.kind))},
+          {"path", v.path},
+          {"size_bytes", v.size_bytes},
+          {"file_count", v.file_count},
+          {"stored_bytes", v.stored_bytes},
+          {"created_at", v.created_at},
+          {"created_by", v.created_by},
+          {"message", v.message},
+          {"source", v.source},
+          {"table_info", v.table_info},
+          {"changes", v.changes},
+          {"tags", v.tags}};
+}
+
 }  // namespace sluice::datasets

@@ -90,6 +90,10 @@ struct VersionInfo {
   std::vector<std::string> tags;
 };
 
+// The version as one JSON object, every field by its name (kind as its name): what `--json`
+// prints and what a remote keeps beside the version's manifest.
+nlohmann::json ToJson(const VersionInfo& v);
+
 // A check of a version against an expectation suite (`sluice validate run churn@3`).
 struct ValidationRecord {
   std::string suite;  // the suite's name
