@@ -81,13 +81,13 @@ struct RunFlags {
   size_t threads = 0;
 };
 
-// The part of a metric or tag key that names the suite: MLflow keys allow letters, digits and
-// _ - . / and space; anything else becomes _.
+// The part of a metric or tag key (and artifact file name) that names the suite: letters, digits,
+// _ - . and space, which MLflow keys allow; anything else, '/' too, becomes _.
 std::string KeyPart(std::string_view name) {
   std::string key(name);
   for (char& c : key) {
     if (!std::isalnum(static_cast<unsigned char>(c)) &&
-        std::string_view("_-./ ").find(c) == std::string_view::npos) {
+        std::string_view("_-. ").find(c) == std::string_view::npos) {
       c = '_';
     }
   }

@@ -166,7 +166,10 @@ Status PackSet::Finish() {
   for (auto& writer : open) {
     if (!writer->empty()) StartCommit(std::move(writer));
   }
-  return WaitPending();
+  SLUICE_RETURN_IF_ERROR(WaitPending());
+  // A commit that failed may have been joined earlier (StartCommit, waiting for room).
+  std::lock_guard lock(mutex_);
+  return failed_;
 }
 
 uint64_t PackSet::stored_bytes() const {
