@@ -14,11 +14,12 @@
 #
 # Runs: 1-row requests on both models at 8 and 64 connections, 100-row requests on the big model,
 # against sluice (io threads = cores), FastAPI with 1 and with 2 workers, and the HTTP floor of
-# each (GET /v2/health/live). wrk -t2 shares the 2 cores with the servers, as in the reference.
-# --log also measures sluice with every request written to the prediction log, --batch with
-# micro-batching (--batch-delay-us 200, and 1000, at 64 connections). Prints one table, the ratios
-# sluice / FastAPI-2-workers and sluice 1-row inference / its own HTTP floor. Only processes this
-# script starts are stopped.
+# each (GET /v2/health/live); then 1-row requests at 64 connections against the tutorial-style
+# FastAPI server (pydantic request model; fastapi_server.py's typed_app) with 2 workers. wrk -t2
+# shares the 2 cores with the servers, as in the reference. --log also measures sluice with every
+# request written to the prediction log, --batch with micro-batching (--batch-delay-us 200, and
+# 1000, at 64 connections). Prints one table, the ratios sluice / each FastAPI-2-workers server
+# and sluice 1-row inference / its own HTTP floor. Only processes this script starts are stopped.
 set -euo pipefail
 
 here=$(cd "$(dirname "$0")" && pwd)
@@ -33,7 +34,7 @@ while (($#)); do
     --rows) rows=${2:?--rows needs a value}; shift ;;
     --log) with_log=1 ;;
     --batch) with_batch=1 ;;
-    -h|--help) sed -n '2,21p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    -h|--help) sed -n '2,22p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
     -*) echo "serve_bench: unknown flag $1" >&2; exit 2 ;;
     *) build=$1 ;;
   esac
@@ -113,11 +114,11 @@ start_sluice() {  # extra serve flags...
   [[ -n "$url" ]] || { cat "$work/sluice.log" >&2; exit 1; }
 }
 
-start_fastapi() {  # workers
+start_fastapi() {  # workers [app]
   local port
   port=$(/usr/bin/python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
   (cd "$here/serve_bench" && SERVE_MODELS="big=$ws/bundles/big/model.json,small=$ws/bundles/small/model.json" \
-    exec /usr/bin/python3 -m uvicorn fastapi_server:app --host 127.0.0.1 --port "$port" \
+    exec /usr/bin/python3 -m uvicorn "fastapi_server:${2:-app}" --host 127.0.0.1 --port "$port" \
     --workers "$1" --log-level warning --no-access-log) > "$work/fastapi.log" 2>&1 &
   pids+=($!)
   fastapi_pid=$!
@@ -199,6 +200,15 @@ for workers in 1 2; do
   runs "fastapi-${workers}w"
   stop "$fastapi_pid"
 done
+start_fastapi 2 typed_app
+probe big > "$work/typed-big.txt"
+cmp -s "$work/sluice-big.txt" "$work/typed-big.txt" || {
+  echo "serve_bench: sluice and the typed FastAPI server disagree on the big model's scores" >&2
+  exit 1
+}
+measure fastapi-typed-2w big 1 64
+measure fastapi-typed-2w small 1 64
+stop "$fastapi_pid"
 
 echo
 echo "Serving over REST, wrk -t2 -d$duration on 127.0.0.1 (load average $(cut -d' ' -f1-3 /proc/loadavg))"
@@ -215,16 +225,18 @@ fi
 for f in "$work"/batch-*.txt; do
   [[ -s "$f" ]] && echo "micro-batching $(basename "$f" .txt): $(cat "$f")"
 done
-echo
-echo "sluice / fastapi-2w (req/s; p99 ratio fastapi/sluice):"
-awk -F'\t' '{ key = $2 "/" $3 "/" $4; rps[$1, key] = $5; p99[$1, key] = $8; keys[key] = 1 }
-  END {
-    for (k in keys) if (("fastapi-2w", k) in rps && rps["fastapi-2w", k] > 0) {
-      a = p99["sluice", k]; b = p99["fastapi-2w", k]; sub(/ms/, "", a); sub(/ms/, "", b)
-      printf "  %-16s %6.1fx faster, p99 %5.1fx lower\n", k, rps["sluice", k] / rps["fastapi-2w", k],
-             (a > 0 ? b / a : 0)
-    }
-  }' "$results" | sort
+for baseline in fastapi-2w fastapi-typed-2w; do
+  echo
+  echo "sluice / $baseline (req/s; p99 ratio $baseline/sluice):"
+  awk -F'\t' -v base="$baseline" '{ key = $2 "/" $3 "/" $4; rps[$1, key] = $5; p99[$1, key] = $8; keys[key] = 1 }
+    END {
+      for (k in keys) if ((base, k) in rps && rps[base, k] > 0) {
+        a = p99["sluice", k]; b = p99[base, k]; sub(/ms/, "", a); sub(/ms/, "", b)
+        printf "  %-16s %6.1fx faster, p99 %5.1fx lower\n", k, rps["sluice", k] / rps[base, k],
+               (a > 0 ? b / a : 0)
+      }
+    }' "$results" | sort
+done
 echo
 echo "sluice inference / its HTTP floor (GET /v2/health/live, 64 connections, same run):"
 awk -F'\t' '$1 == "sluice" && $2 == "floor" { floor = $5 }

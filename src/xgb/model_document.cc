@@ -3,9 +3,11 @@
 #include <fmt/format.h>
 
 #include <charconv>
+#include <cstddef>
 #include <limits>
 #include <string>
 #include <string_view>
+#include <system_error>
 
 #include "base/json_bounds.h"
 
@@ -63,6 +65,41 @@ void RestoreNonFinite(json& value) {
   }
 }
 
+// Builds the document as json::parse does, except that a JSON number with a fraction or exponent
+// holds the float its text rounds to. XGBoost reads every such number of a model straight into a
+// float; reading a double and narrowing it rounds twice, which lands one bit away for a text that
+// is not a float's shortest form (a hand-edited model, or one written from doubles) when the
+// double falls exactly between two floats.
+class FloatDocumentBuilder {
+ public:
+  explicit FloatDocumentBuilder(json& root) : dom_(root, /*allow_exceptions=*/true) {}
+
+  bool number_float(json::number_float_t value, const json::string_t& text) {
+    float narrow = 0;
+    auto [end, error] = std::from_chars(text.data(), text.data() + text.size(), narrow);
+    if (error == std::errc() && end == text.data() + text.size()) value = narrow;
+    return dom_.number_float(value, text);
+  }
+  bool null() { return dom_.null(); }
+  bool boolean(bool value) { return dom_.boolean(value); }
+  bool number_integer(json::number_integer_t value) { return dom_.number_integer(value); }
+  bool number_unsigned(json::number_unsigned_t value) { return dom_.number_unsigned(value); }
+  bool string(json::string_t& value) { return dom_.string(value); }
+  bool binary(json::binary_t& value) { return dom_.binary(value); }
+  bool start_object(std::size_t size) { return dom_.start_object(size); }
+  bool key(json::string_t& value) { return dom_.key(value); }
+  bool end_object() { return dom_.end_object(); }
+  bool start_array(std::size_t size) { return dom_.start_array(size); }
+  bool end_array() { return dom_.end_array(); }
+  template <typename Exception>
+  bool parse_error(std::size_t position, const std::string& token, const Exception& error) {
+    return dom_.parse_error(position, token, error);
+  }
+
+ private:
+  nlohmann::detail::json_sax_dom_parser<json> dom_;
+};
+
 }  // namespace
 
 ModelFormat FormatOf(std::span<const uint8_t> bytes) {
@@ -85,7 +122,8 @@ Result<json> ReadModelDocument(std::span<const uint8_t> bytes, ModelFormat forma
       if (!json::sax_parse(text, &bounds)) {
         return InvalidArgument("XGBoost model: not valid JSON: {}", bounds.error());
       }
-      model = json::parse(text);
+      FloatDocumentBuilder builder(model);
+      json::sax_parse(text, &builder);
       if (non_finite) RestoreNonFinite(model);
     } else {
       if (!json::sax_parse(bytes.begin(), bytes.end(), &bounds, json::input_format_t::ubjson)) {

@@ -32,8 +32,9 @@ enum class ModelFormat { kJson, kUbj };
 // How XGBoost tells its formats apart: JSON text starts with '{"', UBJ with '{' and a type tag.
 ModelFormat FormatOf(std::span<const uint8_t> bytes);
 
-// kInvalidArgument "XGBoost model: not valid JSON: ..." (or UBJ) for bytes that do not parse or
-// exceed the bounds.
+// Every JSON number with a fraction or exponent holds the float its text rounds to, as XGBoost
+// reads it (not the double, which can narrow to a neighbouring float). kInvalidArgument
+// "XGBoost model: not valid JSON: ..." (or UBJ) for bytes that do not parse or exceed the bounds.
 Result<nlohmann::json> ReadModelDocument(std::span<const uint8_t> bytes, ModelFormat format);
 
 namespace model_json {

@@ -169,6 +169,26 @@ TEST(CompiledTreesTest, SplitsLikeXgboost) {
   }
 }
 
+TEST(CompiledTreesTest, RoundsAThresholdsTextToFloatOnceAsXgboostDoes) {
+  // A text just above the midpoint of 0.3f and the next float: as a double it rounds to the
+  // midpoint itself, which then narrows (ties to even) to 0.3f; XGBoost rounds the text straight
+  // to float and gets the next float up, so 0.3f itself goes left.
+  const float low = 0.3f;
+  const float high = std::nextafter(low, 1.0f);
+  ASSERT_EQ(static_cast<float>(0.300000026822090148925781250000000000000001), low);
+  std::vector<std::vector<HandNode>> stump = Stump(false);
+  stump[0][0].value = 1234.5f;
+  std::string json = HandModel(stump).dump();
+  ASSERT_NE(json.find("1234.5"), std::string::npos) << json;
+  json.replace(json.find("1234.5"), 6, "0.300000026822090148925781250000000000000001");
+  ASSERT_OK_AND_ASSIGN(CompiledTrees trees, CompiledTrees::FromXgboostJson(json));
+  const std::vector<float> rows = {low, 0, high, 0};
+  EXPECT_EQ(Predict(trees, rows), (std::vector<float>{1.5f, 2.5f}));
+  ASSERT_OK_AND_ASSIGN(xgb::Booster booster, xgb::Booster::Load(AsBytes(json)));
+  ASSERT_OK_AND_ASSIGN(std::vector<float> expected, booster.PredictDense(rows, 2, 2));
+  EXPECT_EQ(Bits(Predict(trees, rows)), Bits(expected));
+}
+
 TEST(CompiledTreesTest, ReadsXgboostsWordsForNonFiniteFloats) {
   // XGBoost writes NaN and Infinity bare, as in a categorical split's condition.
   std::vector<std::vector<HandNode>> stump = Stump(true);

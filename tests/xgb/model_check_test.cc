@@ -88,6 +88,24 @@ TEST(CheckModelTest, ReadsXgboostsNonFiniteNumbers) {
   EXPECT_THAT(checked, HasSubstr(R"("sum_hessian":[10.0,5.0,5.0])"));
 }
 
+TEST(CheckModelTest, WritesEachFloatAsTheShortestTextOfTheFloatXgboostReads) {
+  // Just above the midpoint of 0.3f and the next float: XGBoost rounds the text straight to the
+  // upper float. Written back through a double, the text would land on the midpoint and read as
+  // 0.3f.
+  std::string text = SmallModel().dump();
+  const std::string from = "\"split_conditions\":[0.5,";
+  ASSERT_NE(text.find(from), std::string::npos) << text;
+  text.replace(text.find(from), from.size(),
+               "\"split_conditions\":[0.300000026822090148925781250000000000000001,");
+  ASSERT_OK_AND_ASSIGN(std::string checked, Check(text));
+  EXPECT_THAT(checked, HasSubstr(R"("split_conditions":[0.30000004,-0.4,0.3])"));
+  // UBJ stores floats; they come back as their own shortest text, not a double's.
+  json model = SmallModel();
+  model["learner"]["gradient_booster"]["model"]["trees"][0]["sum_hessian"][0] = 0.1f;
+  ASSERT_OK_AND_ASSIGN(std::string from_ubj, Check(json::to_ubjson(model)));
+  EXPECT_THAT(from_ubj, HasSubstr(R"("sum_hessian":[0.1,5.0,5.0])"));
+}
+
 TEST(CheckModelTest, AcceptsDeletedNodesAndCategoricalSplits) {
   json model = SmallModel();
   // Node 1 splits on categories {1, 3} of feature 0, into nodes 3 and 4; node 5 is a deleted

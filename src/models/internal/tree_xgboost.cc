@@ -22,9 +22,8 @@ using xgb::model_json::Invalid;
 using xgb::model_json::Member;
 using xgb::model_json::Object;
 
-// Every number in the model is a float. In JSON, XGBoost writes the shortest text that reads back
-// as that float, so the correctly rounded double narrowed to float is the float XGBoost reads;
-// UBJ stores the float itself.
+// Every number in the model is a float: ReadModelDocument rounds a JSON number's text straight to
+// a float as XGBoost does, and UBJ stores the float itself, so the double narrows exactly.
 Result<float> FloatElement(const json& array, size_t index, std::string_view path) {
   const json& value = array[index];
   if (!value.is_number()) return Invalid(fmt::format("{}[{}]", path, index), "not a number");

@@ -261,7 +261,11 @@ void WriteJson(const json& value, std::string* out) {
       } else if (std::isinf(number)) {
         *out += number > 0 ? "Infinity" : "-Infinity";
       } else {
-        std::string text = fmt::format("{}", number);  // shortest text that reads back the same
+        // The shortest text that reads back the same: as a float where the number is one (all of
+        // a model's are), which XGBoost reads straight into a float.
+        const auto narrow = static_cast<float>(number);
+        std::string text = static_cast<double>(narrow) == number ? fmt::format("{}", narrow)
+                                                                 : fmt::format("{}", number);
         if (text.find_first_of(".e") == std::string::npos) text += ".0";
         *out += text;
       }
