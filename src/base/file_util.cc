@@ -10,32 +10,11 @@
 #include <system_error>
 #include <vector>
 
+#include "base/file_descriptor.h"
 #include "base/random.h"
 
 namespace sluice {
 namespace {
-
-// Closes a file descriptor on every return path.
-class FileDescriptor {
- public:
-  explicit FileDescriptor(int fd) : fd_(fd) {}
-  ~FileDescriptor() {
-    if (fd_ >= 0) ::close(fd_);
-  }
-  FileDescriptor(const FileDescriptor&) = delete;
-  FileDescriptor& operator=(const FileDescriptor&) = delete;
-
-  int get() const { return fd_; }
-  // close() can report a failed delayed write, so callers that care ask for its result.
-  int Close() {
-    int result = ::close(fd_);
-    fd_ = -1;
-    return result;
-  }
-
- private:
-  int fd_;
-};
 
 Status Fsync(const fs::path& path, bool directory) {
   FileDescriptor fd(

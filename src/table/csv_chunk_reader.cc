@@ -11,6 +11,7 @@
 #include <new>
 #include <utility>
 
+#include "base/file_descriptor.h"
 #include "base/file_util.h"
 #include "table/internal/csv_convert.h"
 #include "table/internal/csv_reader.h"
@@ -22,20 +23,6 @@ namespace sluice::table {
 namespace {
 
 constexpr size_t kReadBytes = size_t{1} << 20;
-
-class FileDescriptor {
- public:
-  explicit FileDescriptor(int fd) : fd_(fd) {}
-  ~FileDescriptor() {
-    if (fd_ >= 0) ::close(fd_);
-  }
-  FileDescriptor(const FileDescriptor&) = delete;
-  FileDescriptor& operator=(const FileDescriptor&) = delete;
-  int get() const { return fd_; }
-
- private:
-  int fd_;
-};
 
 }  // namespace
 
