@@ -60,5 +60,15 @@ TEST(UrlTest, HeaderLookupIsCaseInsensitive) {
   EXPECT_EQ(r.Header("missing"), "");
 }
 
+TEST(UrlTest, EqualsIgnoreCaseFoldsAsciiLettersOnly) {
+  EXPECT_TRUE(EqualsIgnoreCase("Content-LENGTH", "content-length"));
+  EXPECT_TRUE(EqualsIgnoreCase("", ""));
+  EXPECT_FALSE(EqualsIgnoreCase("content-length", "content-lengt"));
+  EXPECT_FALSE(EqualsIgnoreCase("a-b", "a_b"));
+  // '@' and '`' sit 0x20 apart like 'A'/'a' but are no letters; neither are bytes above 0x7f.
+  EXPECT_FALSE(EqualsIgnoreCase("@", "`"));
+  EXPECT_FALSE(EqualsIgnoreCase("\xc9", "\xe9"));
+}
+
 }  // namespace
 }  // namespace sluice::http::internal
