@@ -362,6 +362,30 @@ TEST(ExpectationsTest, PairAndMulticolumnExpectations) {
   for (const Case& c : cases) ExpectCase(table, c);
 }
 
+TEST(ExpectationsTest, PairOfFloatColumns) {
+  // Two float64 columns take their own loop; NaN is missing like a null.
+  const Table table = Make({
+      Column::Float64("a", {3, 2, 5, 0, 7, kNaN, -0.0}, {1, 1, 1, 0, 1, 1, 1}),
+      Column::Float64("b", {1, 2, 6, 0, 1, kNaN, 0.0}, {1, 1, 1, 0, 0, 1, 1}),
+  });
+  const Case cases[] = {
+      // Rows 3 and 5 have both missing (ignored); row 4 has b missing: unexpected; -0.0 > 0.0 is
+      // false.
+      {"expect_column_pair_values_a_to_be_greater_than_b: {column_A: a, column_B: b}", false,
+       R"({"element_count": 7, "missing_count": 2, "unexpected_count": 4,
+           "partial_unexpected_list": [[2.0, 2.0], [5.0, 6.0], [7.0, null], [-0.0, 0.0]]})"},
+      {"expect_column_pair_values_a_to_be_greater_than_b: {column_A: a, column_B: b, or_equal: "
+       "true, ignore_row_if: either_value_is_missing}",
+       false, R"({"missing_count": 3, "unexpected_count": 1})"},
+      {"expect_column_pair_values_to_be_equal: {column_A: a, column_B: b, ignore_row_if: neither}",
+       false, R"({"unexpected_count": 5})"},
+      {"expect_column_pair_values_to_be_equal: {column_A: a, column_B: b, row_condition: "
+       "'a > 1'}",
+       false, R"({"element_count": 4, "unexpected_count": 3})"},
+  };
+  for (const Case& c : cases) ExpectCase(table, c);
+}
+
 TEST(ExpectationsTest, TableExpectations) {
   const Table table = Sample();
   const Case cases[] = {

@@ -136,11 +136,19 @@ inline size_t CountLineBreaks(const char* data, size_t size) {
   size_t count = 0;
   size_t pos = 0;
 #if defined(__SSE2__)
+  // Each byte lane counts its own matches (a match is -1, subtracted) for up to 255 blocks, then
+  // the lanes are summed; std::popcount of a mask would be a library call without -mpopcnt.
   const __m128i newlines = _mm_set1_epi8('\n');
-  for (; pos + 16 <= size; pos += 16) {
-    const __m128i block = _mm_loadu_si128(reinterpret_cast<const __m128i*>(data + pos));
-    count += static_cast<size_t>(
-        std::popcount(static_cast<unsigned>(_mm_movemask_epi8(_mm_cmpeq_epi8(block, newlines)))));
+  while (pos + 16 <= size) {
+    const size_t blocks = std::min<size_t>((size - pos) / 16, 255);
+    __m128i lanes = _mm_setzero_si128();
+    for (size_t b = 0; b < blocks; ++b, pos += 16) {
+      const __m128i block = _mm_loadu_si128(reinterpret_cast<const __m128i*>(data + pos));
+      lanes = _mm_sub_epi8(lanes, _mm_cmpeq_epi8(block, newlines));
+    }
+    const __m128i sums = _mm_sad_epu8(lanes, _mm_setzero_si128());
+    count += static_cast<size_t>(_mm_cvtsi128_si64(sums)) +
+             static_cast<size_t>(_mm_cvtsi128_si64(_mm_unpackhi_epi64(sums, sums)));
   }
 #endif
   for (; pos < size; ++pos) count += data[pos] == '\n';

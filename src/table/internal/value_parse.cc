@@ -154,8 +154,45 @@ bool ParseInt64(std::string_view text, int64_t* out) {
   return true;
 }
 
+namespace {
+
+// [+-]?digits[.digits] (or .digits) with up to 19 digits (so that they fit 64 bits) whose value
+// m is at most 2^53: m and 10^k (k <= 19 <= 22) are exact doubles, so m / 10^k is correctly
+// rounded (Clinger), as from_chars gives. The longer numbers ParseSimpleDecimal leaves.
+bool ParseLongDecimal(std::string_view text, double* out) {
+  static constexpr double kExactPowersOfTen[] = {1e0,  1e1,  1e2,  1e3,  1e4,  1e5,  1e6,
+                                                 1e7,  1e8,  1e9,  1e10, 1e11, 1e12, 1e13,
+                                                 1e14, 1e15, 1e16, 1e17, 1e18, 1e19};
+  const char* p = text.data();
+  const char* const end = p + text.size();
+  if (p == end) return false;
+  const bool negative = *p == '-';
+  if (*p == '-' || *p == '+') ++p;
+  if (end - p > 20) return false;  // more than 19 digits and a point
+  uint64_t mantissa = 0;
+  const char* const integer_begin = p;
+  for (; p != end && IsDigit(*p); ++p) mantissa = mantissa * 10 + static_cast<unsigned>(*p - '0');
+  ptrdiff_t digits = p - integer_begin;
+  ptrdiff_t fraction_digits = 0;
+  if (p != end && *p == '.') {
+    ++p;
+    const char* const fraction_begin = p;
+    for (; p != end && IsDigit(*p); ++p) {
+      mantissa = mantissa * 10 + static_cast<unsigned>(*p - '0');
+    }
+    fraction_digits = p - fraction_begin;
+    digits += fraction_digits;
+  }
+  if (p != end || digits == 0 || digits > 19 || mantissa > (uint64_t{1} << 53)) return false;
+  const double value = static_cast<double>(mantissa) / kExactPowersOfTen[fraction_digits];
+  *out = negative ? -value : value;
+  return true;
+}
+
+}  // namespace
+
 bool ParseFloat64(std::string_view text, double* out) {
-  if (ParseSimpleDecimal(text, out)) return true;
+  if (ParseSimpleDecimal(text, out) || ParseLongDecimal(text, out)) return true;
   text = Trim(text);
   if (!text.empty() && text.front() == '+') {
     text.remove_prefix(1);

@@ -3,10 +3,12 @@
 
 #include <algorithm>
 #include <cmath>
+#include <map>
 #include <set>
 #include <span>
 
 #include "validation/internal/evaluator_impl.h"
+#include "validation/internal/order_statistics.h"
 
 namespace sluice::validation::internal {
 namespace {
@@ -138,14 +140,12 @@ class StatBetween final : public Evaluator {
  private:
   double Median() {
     if (state_->type() == Type::kFloat64 || state_->type() == Type::kBool) {
-      MappedArray<double>& v = state_->values();
+      const MappedArray<double>& v = state_->values();
       if (v.empty()) return std::nan("");
       const size_t mid = v.size() / 2;
-      std::nth_element(v.begin(), v.begin() + static_cast<ptrdiff_t>(mid), v.end());
-      const double upper = v[mid];
-      if (v.size() % 2 == 1) return upper;
-      const double lower = *std::max_element(v.begin(), v.begin() + static_cast<ptrdiff_t>(mid));
-      return (lower + upper) / 2;
+      if (v.size() % 2 == 1) return ValuesAtRanks({v.data(), v.size()}, {{mid}})[0];
+      const std::vector<double> middle = ValuesAtRanks({v.data(), v.size()}, {{mid - 1, mid}});
+      return (middle[0] + middle[1]) / 2;
     }
     MappedArray<int64_t>& v = state_->int_values();
     if (v.empty()) return std::nan("");
@@ -187,39 +187,32 @@ class Quantiles final : public Evaluator {
     ExpectationResult r = NewResult();
     const Json ranges = config_.Arg("quantile_ranges");
     const Type type = state_->type();
-    // The shared values are reordered in place (every reader treats them as a multiset).
     std::vector<double> converted;
     if (type != Type::kFloat64 && type != Type::kBool) {
       converted.assign(state_->int_values().begin(), state_->int_values().end());
     }
-    const std::span<double> sorted = type == Type::kFloat64 || type == Type::kBool
-                                         ? state_->values().span()
-                                         : std::span<double>(converted);
-    // Only the order statistics the quantiles read are placed, each by a selection over the
-    // part not yet partitioned: O(n) per quantile instead of a full sort.
+    const MappedArray<double>& shared = state_->values();
+    const std::span<const double> all = type == Type::kFloat64 || type == Type::kBool
+                                            ? std::span<const double>(shared.data(), shared.size())
+                                            : std::span<const double>(converted);
+    // Only the order statistics the quantiles read: the two ranks around each position.
     std::vector<size_t> positions;
     for (const Json& q : ranges["quantiles"]) {
-      if (sorted.empty()) break;
-      const double h = q.get<double>() * static_cast<double>(sorted.size() - 1);
+      if (all.empty()) break;
+      const double h = q.get<double>() * static_cast<double>(all.size() - 1);
       positions.push_back(static_cast<size_t>(std::floor(h)));
-      positions.push_back(std::min(static_cast<size_t>(std::floor(h)) + 1, sorted.size() - 1));
+      positions.push_back(std::min(static_cast<size_t>(std::floor(h)) + 1, all.size() - 1));
     }
-    std::sort(positions.begin(), positions.end());
-    positions.erase(std::unique(positions.begin(), positions.end()), positions.end());
-    size_t done = 0;
-    for (size_t p : positions) {
-      std::nth_element(sorted.begin() + static_cast<ptrdiff_t>(done),
-                       sorted.begin() + static_cast<ptrdiff_t>(p), sorted.end());
-      done = p + 1;
-    }
-    // `sorted` is now in order at every position Quantile reads.
+    const std::vector<double> at = ValuesAtRanks(all, positions);
+    std::map<size_t, double> sorted;  // position in sorted order -> value
+    for (size_t k = 0; k < positions.size(); ++k) sorted[positions[k]] = at[k];
     Json values = Json::array();
     Json details = Json::array();
     bool success = true;
     const bool whole = method_ == "nearest" || method_ == "lower" || method_ == "higher";
     for (size_t k = 0; k < ranges["quantiles"].size(); ++k) {
       const double q = ranges["quantiles"][k].get<double>();
-      const double v = Quantile(sorted, q);
+      const double v = Quantile(sorted, all.size(), q);
       values.push_back(whole ? TypedJson(v, type) : NumberJson(v));
       const Json& range = ranges["value_ranges"][k];
       bool ok = !std::isnan(v);
@@ -235,20 +228,23 @@ class Quantiles final : public Evaluator {
   }
 
  private:
-  // pandas' Series.quantile(q, interpolation=method) over sorted values: position q (n - 1).
-  double Quantile(std::span<const double> v, double q) const {
-    if (v.empty()) return std::nan("");
-    const double h = q * static_cast<double>(v.size() - 1);
+  // pandas' Series.quantile(q, interpolation=method) over n values: position q (n - 1) in sorted
+  // order, read from `sorted` (position -> value, holding the positions around it).
+  double Quantile(const std::map<size_t, double>& sorted, size_t n, double q) const {
+    if (n == 0) return std::nan("");
+    const double h = q * static_cast<double>(n - 1);
     const double lo = std::floor(h);
     const size_t i = static_cast<size_t>(lo);
-    const size_t j = std::min(i + 1, v.size() - 1);
+    const size_t j = std::min(i + 1, n - 1);
     const double frac = h - lo;
-    if (method_ == "lower") return v[i];
-    if (method_ == "higher") return frac > 0 ? v[j] : v[i];
-    if (method_ == "midpoint") return frac > 0 ? (v[i] + v[j]) / 2 : v[i];
-    if (method_ == "linear") return v[i] + frac * (v[j] - v[i]);
+    const double vi = sorted.at(i);
+    const double vj = sorted.at(j);
+    if (method_ == "lower") return vi;
+    if (method_ == "higher") return frac > 0 ? vj : vi;
+    if (method_ == "midpoint") return frac > 0 ? (vi + vj) / 2 : vi;
+    if (method_ == "linear") return vi + frac * (vj - vi);
     // nearest: numpy rounds half to even.
-    return v[static_cast<size_t>(std::nearbyint(h))];
+    return static_cast<size_t>(std::nearbyint(h)) == i ? vi : vj;
   }
 
   ColumnState* state_;

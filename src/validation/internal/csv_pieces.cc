@@ -6,6 +6,7 @@
 #include <algorithm>
 #include <cerrno>
 #include <cstring>
+#include <memory>
 
 #include "base/file_util.h"
 
@@ -30,7 +31,7 @@ Status CsvPieceSource::Rewind() {
     return InvalidArgument("cannot read '{}': it is a folder, not a file", path_.string());
   }
   eof_ = false;
-  buffer_.clear();
+  begin_ = end_ = 0;
   first_ = true;
   types_.clear();
   fallback_.clear();
@@ -38,33 +39,43 @@ Status CsvPieceSource::Rewind() {
 }
 
 Status CsvPieceSource::Fill(size_t bytes) {
-  size_t filled = buffer_.size();
-  buffer_.resize(filled + bytes);
-  while (filled < buffer_.size()) {
-    const ssize_t n = ::read(fd_, buffer_.data() + filled, buffer_.size() - filled);
-    if (n < 0 && errno == EINTR) continue;
-    if (n < 0) {
-      buffer_.resize(filled);
-      return ErrnoError(errno, "cannot read", path_);
+  const size_t kept = end_ - begin_;
+  if (kept + bytes > capacity_ - begin_) {
+    // The rest moves to the front (a partial line, usually), into a larger buffer if need be.
+    if (kept + bytes > capacity_) {
+      const size_t capacity = std::max(kept + bytes, 2 * capacity_);
+      std::unique_ptr<char[]> grown = std::make_unique_for_overwrite<char[]>(capacity);
+      if (kept > 0) std::memcpy(grown.get(), data_.get() + begin_, kept);
+      data_ = std::move(grown);
+      capacity_ = capacity;
+    } else if (kept > 0) {
+      std::memmove(data_.get(), data_.get() + begin_, kept);
     }
+    begin_ = 0;
+    end_ = kept;
+  }
+  const size_t want = end_ + bytes;
+  while (end_ < want) {
+    const ssize_t n = ::read(fd_, data_.get() + end_, want - end_);
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) return ErrnoError(errno, "cannot read", path_);
     if (n == 0) {
       eof_ = true;
       break;
     }
-    filled += static_cast<size_t>(n);
+    end_ += static_cast<size_t>(n);
   }
-  buffer_.resize(filled);
   return Status::Ok();
 }
 
 Status CsvPieceSource::ReadHeader() {
   size_t end = std::string::npos;
-  while ((end = buffer_.find('\n')) == std::string::npos && !eof_) {
+  while ((end = Text().find('\n')) == std::string::npos && !eof_) {
     SLUICE_RETURN_IF_ERROR(Fill(std::min(piece_bytes_, size_t{1} << 16)));
   }
-  end = end == std::string::npos ? buffer_.size() : end + 1;
+  end = end == std::string::npos ? Text().size() : end + 1;
   // The header stays in the buffer: the first piece is parsed with it.
-  header_ = buffer_.substr(0, end);
+  header_ = std::string(Text().substr(0, end));
   if (header_.find('"') != std::string::npos) fallback_ = "the header has quoted fields";
   table::CsvOptions options;
   options.delimiter = delimiter_;
@@ -77,14 +88,14 @@ Status CsvPieceSource::ReadHeader() {
 Result<std::optional<table::Table>> CsvPieceSource::Next() {
   for (;;) {
     if (!fallback_.empty()) return FailedPrecondition("{}: {}", path_.string(), fallback_);
-    if (buffer_.size() < piece_bytes_ && !eof_) {
-      SLUICE_RETURN_IF_ERROR(Fill(piece_bytes_ - buffer_.size()));
+    if (Text().size() < piece_bytes_ && !eof_) {
+      SLUICE_RETURN_IF_ERROR(Fill(piece_bytes_ - Text().size()));
     }
-    if ((buffer_.empty() || (first_ && buffer_.size() == header_.size())) && eof_) {
+    if ((Text().empty() || (first_ && Text().size() == header_.size())) && eof_) {
       if (!first_) return std::optional<table::Table>();
       // A header and no rows: its columns, as ReadCsv gives them.
       first_ = false;
-      buffer_.clear();
+      begin_ = end_ = 0;
       table::CsvOptions options;
       options.delimiter = delimiter_;
       SLUICE_ASSIGN_OR_RETURN(table::Table empty,
@@ -94,13 +105,13 @@ Result<std::optional<table::Table>> CsvPieceSource::Next() {
     // The piece ends at its last line end; a line longer than a piece makes it grow, and the
     // first piece holds at least one line after the header.
     const size_t least = first_ ? header_.size() : 0;
-    size_t cut = eof_ ? buffer_.size() : buffer_.rfind('\n');
+    size_t cut = eof_ ? Text().size() : Text().rfind('\n');
     while (cut == std::string::npos || (!eof_ && cut < least)) {
       SLUICE_RETURN_IF_ERROR(Fill(piece_bytes_));
-      cut = eof_ ? buffer_.size() : buffer_.rfind('\n');
+      cut = eof_ ? Text().size() : Text().rfind('\n');
     }
     if (!eof_) ++cut;
-    if (std::memchr(buffer_.data(), '"', cut) != nullptr) {
+    if (std::memchr(Text().data(), '"', cut) != nullptr) {
       fallback_ = "the file has quoted fields";
       continue;
     }
@@ -109,9 +120,9 @@ Result<std::optional<table::Table>> CsvPieceSource::Next() {
     Result<table::Table> parsed = table::Table();
     if (first_) {
       // The header and the first piece: errors here name the right lines.
-      parsed = table::ParseCsv(std::string_view(buffer_.data(), cut), options);
+      parsed = table::ParseCsv(Text().substr(0, cut), options);
       if (!parsed.ok()) return std::move(parsed).status().WithContext(path_.string());
-      const bool last = eof_ && cut == buffer_.size();
+      const bool last = eof_ && cut == Text().size();
       if (parsed->num_rows() == 0 && !last) {  // blank lines only so far: read on
         SLUICE_RETURN_IF_ERROR(Fill(piece_bytes_));
         continue;
@@ -130,14 +141,14 @@ Result<std::optional<table::Table>> CsvPieceSource::Next() {
       options.header = false;
       options.types = types_;
       options.column_memory = memory_;
-      parsed = table::ParseCsv(std::string_view(buffer_.data(), cut), options);
+      parsed = table::ParseCsv(Text().substr(0, cut), options);
       if (!parsed.ok()) {
         fallback_ =
             "a later part does not parse with the first part's types: " + parsed.status().message();
         continue;
       }
       if (parsed->num_columns() == 0) {  // blank lines only
-        buffer_.erase(0, cut);
+        begin_ += cut;
         continue;
       }
       if (parsed->num_columns() != names_.size()) {
@@ -150,7 +161,7 @@ Result<std::optional<table::Table>> CsvPieceSource::Next() {
       }
       SLUICE_ASSIGN_OR_RETURN(parsed, table::Table::Make(std::move(renamed)));
     }
-    buffer_.erase(0, cut);
+    begin_ += cut;
     return std::optional<table::Table>(std::move(parsed).value());
   }
 }

@@ -15,6 +15,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "base/status.h"
@@ -53,7 +54,13 @@ class CsvPieceSource final : public TableSource {
   const size_t piece_bytes_;
   int fd_ = -1;
   bool eof_ = false;
-  std::string buffer_;  // unparsed text: the rest of the last piece read
+  // Unparsed text, data_[begin_, end_): the rest of the last piece read. Not a std::string, whose
+  // resize would zero every piece's bytes before read() overwrites them.
+  std::string_view Text() const { return {data_.get() + begin_, end_ - begin_}; }
+  std::unique_ptr<char[]> data_;
+  size_t capacity_ = 0;
+  size_t begin_ = 0;
+  size_t end_ = 0;
   std::vector<std::string> names_;
   std::string header_;  // the header line, for the first piece
   bool first_ = true;
