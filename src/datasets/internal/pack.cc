@@ -8,37 +8,14 @@
 #include <cstring>
 
 #include "base/file_util.h"
+#include "base/hex.h"
 
 namespace sluice::datasets::internal {
 namespace {
 
-void PutLittleEndian64(char* out, uint64_t value) {
-  for (int i = 0; i < 8; ++i) out[i] = static_cast<char>((value >> (8 * i)) & 0xff);
-}
-
-uint64_t GetLittleEndian64(const char* in) {
-  uint64_t value = 0;
-  for (int i = 0; i < 8; ++i) value |= uint64_t{static_cast<unsigned char>(in[i])} << (8 * i);
-  return value;
-}
-
-int HexValue(char c) {
-  if (c >= '0' && c <= '9') return c - '0';
-  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-  return 0;
-}
-
 constexpr size_t kLookupBatch = 400;
 
 }  // namespace
-
-std::string HexToRaw(std::string_view hex) {
-  std::string raw(hex.size() / 2, '\0');
-  for (size_t i = 0; i < raw.size(); ++i) {
-    raw[i] = static_cast<char>(HexValue(hex[2 * i]) << 4 | HexValue(hex[2 * i + 1]));
-  }
-  return raw;
-}
 
 // ---- PackWriter
 
@@ -54,8 +31,9 @@ Result<std::unique_ptr<PackWriter>> PackWriter::Create(storage::BlobStore& blobs
 
 Status PackWriter::Add(std::string_view digest, std::string_view bytes) {
   char header[kPackEntryHeaderBytes];
-  const std::string raw = HexToRaw(digest);
-  std::memcpy(header, raw.data(), 32);
+  if (digest.size() != 64 || !HexToBytes(digest, header)) {
+    return InvalidArgument("'{}' is not a SHA-256 digest", digest);
+  }
   PutLittleEndian64(header + 32, bytes.size());
   SLUICE_RETURN_IF_ERROR(writer_->Write(std::string_view(header, sizeof(header))));
   SLUICE_RETURN_IF_ERROR(writer_->Write(bytes));
@@ -79,7 +57,7 @@ Result<PackInfo> PackWriter::Commit() {
 
 PackSet::~PackSet() { (void)WaitPending(); }
 
-Status PackSet::Add(const std::vector<std::pair<std::string, std::string_view>>& objects) {
+Status PackSet::Add(const std::vector<std::pair<std::string_view, std::string_view>>& objects) {
   if (objects.empty()) return Status::Ok();
   std::unique_ptr<PackWriter> writer;
   {
@@ -233,8 +211,11 @@ Status PackReader::Read(const ObjectLocation& location, std::string& out) {
     }
     done += static_cast<size_t>(n);
   }
-  const std::string raw = HexToRaw(location.digest);
-  if (std::memcmp(out.data(), raw.data(), 32) != 0 ||
+  char raw[32];
+  if (location.digest.size() != 64 || !HexToBytes(location.digest, raw)) {
+    return DataLoss("object '{}' of pack {}: not a SHA-256 digest", location.digest, location.pack);
+  }
+  if (std::memcmp(out.data(), raw, 32) != 0 ||
       GetLittleEndian64(out.data() + 32) != location.size_bytes) {
     return DataLoss("object {}: the entry header at offset {} of pack {} does not match (corrupt)",
                     location.digest, location.offset, location.pack);

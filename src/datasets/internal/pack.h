@@ -81,7 +81,8 @@ class PackSet {
 
   // Appends objects as one group (they end up in one pack, in order). A failed background
   // commit shows here or in Finish().
-  Status Add(const std::vector<std::pair<std::string, std::string_view>>& objects);
+  // Each object is (digest in hex, bytes); both are copied before Add returns.
+  Status Add(const std::vector<std::pair<std::string_view, std::string_view>>& objects);
   // Commits the open packs and waits for the background commits; the packs are durable when it
   // returns OK. Afterwards packs() lists every committed pack.
   Status Finish();
@@ -170,8 +171,5 @@ Result<std::unordered_map<std::string, ObjectLocation>> LookupObjects(
     storage::Connection& c, const std::vector<std::string>& digests);
 // Records packs and their objects; an object already located elsewhere keeps its location.
 Status InsertPacks(storage::Connection& c, const std::vector<PackInfo>& packs, int64_t now);
-
-// "0123..." hex -> 32 raw bytes and back.
-std::string HexToRaw(std::string_view hex);
 
 }  // namespace sluice::datasets::internal

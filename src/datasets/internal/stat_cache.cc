@@ -6,6 +6,7 @@
 #include <charconv>
 #include <memory>
 
+#include "base/hex.h"
 #include "base/sha256.h"
 
 namespace sluice::datasets::internal {
@@ -80,24 +81,10 @@ int64_t UnZigZag(uint64_t value) {
   return static_cast<int64_t>(value >> 1) ^ -static_cast<int64_t>(value & 1);
 }
 
-void PutLittleEndian64(std::string& out, uint64_t value) {
-  for (int i = 0; i < 8; ++i) out += static_cast<char>((value >> (8 * i)) & 0xff);
-}
-
-uint64_t GetLittleEndian64(const char* in) {
-  uint64_t value = 0;
-  for (int i = 0; i < 8; ++i) value |= uint64_t{static_cast<unsigned char>(in[i])} << (8 * i);
-  return value;
-}
-
-int HexDigit(char c) { return c <= '9' ? c - '0' : c - 'a' + 10; }
-
 // 64 hex characters (checked by the caller) as 32 raw bytes.
 void PutRawDigest(std::string& out, std::string_view hex) {
   char raw[32];
-  for (size_t i = 0; i < 32; ++i) {
-    raw[i] = static_cast<char>(HexDigit(hex[2 * i]) << 4 | HexDigit(hex[2 * i + 1]));
-  }
+  SLUICE_CHECK(hex.size() == 64 && HexToBytes(hex, raw));
   out.append(raw, sizeof(raw));
 }
 
@@ -158,7 +145,7 @@ void StatCacheWriter::Add(const Entry& e, const FileStat& s) {
   PutVarint(body_, e.chunks.size());
   for (const Chunk& chunk : e.chunks) {
     PutRawDigest(body_, chunk.digest);
-    PutLittleEndian64(body_, chunk.size_bytes);
+    AppendLittleEndian64(body_, chunk.size_bytes);
   }
   ++count_;
 }
