@@ -164,25 +164,91 @@ inline size_t GearRange(uint64_t& hash, const uint8_t* data, size_t begin, size_
   return 0;
 }
 
-// One chunk from data[0]: each 64-byte block is run through the gear first (it may hold the
-// cut) and then hashed, so the SHA rounds of one block overlap the gear of the next.
+// One 64-byte block into the SHA state while the gear rolls over the next block: four gear bytes
+// per four SHA rounds, so the two dependent chains sit side by side in the instruction window
+// (run one after the other, a block's ~300 instructions of gear fill the window and stall the SHA
+// chain). Returns the gear's cut in `gear_block` (1..64) or 0. On a cut `state` is left
+// unchanged and `hash` is stale: the caller hashes `sha_block` again alone (cuts are rare).
+SLUICE_SHA_TARGET inline __attribute__((always_inline)) size_t ShaGearBlock(
+    ShaState& state, const uint8_t* sha_block, uint64_t& hash, const uint8_t* gear_block,
+    uint64_t mask) {
+  const __m128i byte_swap = _mm_set_epi64x(0x0c0d0e0f08090a0bULL, 0x0405060700010203ULL);
+  __m128i abef = state.abef;
+  __m128i cdgh = state.cdgh;
+  __m128i w[4];
+  for (int i = 0; i < 4; ++i) {
+    w[i] = _mm_shuffle_epi8(_mm_loadu_si128(reinterpret_cast<const __m128i*>(sha_block + 16 * i)),
+                            byte_swap);
+  }
+  uint64_t h = hash;
+#pragma GCC unroll 16
+  for (int g = 0; g < 16; ++g) {
+    if (g >= 4) {
+      __m128i x = _mm_sha256msg1_epu32(w[g % 4], w[(g + 1) % 4]);
+      x = _mm_add_epi32(x, _mm_alignr_epi8(w[(g + 3) % 4], w[(g + 2) % 4], 4));
+      w[g % 4] = _mm_sha256msg2_epu32(x, w[(g + 3) % 4]);
+    }
+    __m128i k = _mm_add_epi32(
+        w[g % 4], _mm_load_si128(reinterpret_cast<const __m128i*>(kRoundConstants + 4 * g)));
+    cdgh = _mm_sha256rnds2_epu32(cdgh, abef, k);
+    k = _mm_shuffle_epi32(k, 0x0E);
+    abef = _mm_sha256rnds2_epu32(abef, cdgh, k);
+    // Keeps the rounds here: without it the compiler sinks them below the gear's exits (they are
+    // used only on the no-cut path), which undoes the interleaving.
+    __asm__ volatile("" : "+x"(abef), "+x"(cdgh));
+#pragma GCC unroll 4
+    for (int j = 0; j < 4; ++j) {
+      h = (h << 1) + kGear[gear_block[4 * g + j]];
+      if ((h & mask) == 0) [[unlikely]] {
+        return static_cast<size_t>(4 * g + j + 1);
+      }
+    }
+  }
+  hash = h;
+  state.abef = _mm_add_epi32(state.abef, abef);
+  state.cdgh = _mm_add_epi32(state.cdgh, cdgh);
+  return 0;
+}
+
+// One chunk from data[0]. Each 64-byte block is run through the gear first (it may hold the
+// cut) and hashed after: in the regions tested with one mask throughout, the hashing of a block
+// is fused with the gear of the next (ShaGearBlock); elsewhere they run one after the other.
 SLUICE_SHA_TARGET HashedChunk OnePassChunk(const uint8_t* data, const CutRule& rule) {
   ShaState state = ShaStart();
   uint64_t hash = 0;
   size_t offset = 0;
   size_t cut = 0;
   const size_t gear_from = rule.min - 64;
+  // The block before `offset` when it has been through the gear (no cut) but not hashed yet.
+  const uint8_t* pending = nullptr;
   for (; offset + 64 <= rule.limit; offset += 64) {
     const uint8_t* block = data + offset;
-    if (offset + 64 <= gear_from) {
-      // Before the gear window: hash only (FastCDC's cut-point skipping).
-    } else if (offset >= rule.min && offset + 64 <= rule.normal) {
-      if (size_t k = GearBlock(hash, block, rule.mask_small); k != 0) {
+    const bool small_region = offset >= rule.min && offset + 64 <= rule.normal;
+    const bool large_region = offset >= rule.normal;
+    if (pending != nullptr && (small_region || large_region)) {
+      const size_t k = ShaGearBlock(state, pending, hash, block,
+                                    small_region ? rule.mask_small : rule.mask_large);
+      if (k != 0) {
+        ShaBlock(state, pending);
+        pending = nullptr;
         cut = offset + k;
         break;
       }
-    } else if (offset >= rule.normal) {
-      if (size_t k = GearBlock(hash, block, rule.mask_large); k != 0) {
+      pending = block;
+      continue;
+    }
+    if (pending != nullptr) {
+      ShaBlock(state, pending);
+      pending = nullptr;
+    }
+    if (offset + 64 <= gear_from) {
+      // Before the gear window: hash only (FastCDC's cut-point skipping).
+      ShaBlock(state, block);
+      continue;
+    }
+    if (small_region || large_region) {
+      if (size_t k = GearBlock(hash, block, small_region ? rule.mask_small : rule.mask_large);
+          k != 0) {
         cut = offset + k;
         break;
       }
@@ -190,8 +256,9 @@ SLUICE_SHA_TARGET HashedChunk OnePassChunk(const uint8_t* data, const CutRule& r
       cut = end;
       break;
     }
-    ShaBlock(state, block);
+    pending = block;
   }
+  if (pending != nullptr) ShaBlock(state, pending);
   if (cut == 0) {
     cut = rule.limit;
     if (rule.limit > rule.min) {

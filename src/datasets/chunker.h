@@ -72,11 +72,13 @@ class Chunker {
   // returns the bytes they cover (the rest starts the next chunk, once more bytes are known).
   //
   // Why one pass: the gear hash is a chain of dependent scalar additions and SHA-NI a chain of
-  // dependent vector rounds, so interleaving them over each 64-byte block keeps both chains
-  // busy at once: measured here, 1.55 GB/s for cut + hash against 1.1 GB/s cutting then
-  // hashing (SHA-256 alone: 1.65 GB/s). That needs our own SHA-NI block function, since the
-  // gear must see a block before it is hashed into the chunk it may end; tests check its
-  // digests against OpenSSL's.
+  // dependent vector rounds, so interleaving them keeps both chains busy at once: measured
+  // here, 1.55 GB/s for cut + hash against 1.1 GB/s cutting then hashing (SHA-256 alone:
+  // 1.65 GB/s). Interleaving within the instruction stream (the rounds of one block between the
+  // gear steps of the next) rather than block after block took another ~20% off the CPU time
+  // (`sluice data hash --threads 1` of 2 GiB: 1.35 s user against 1.65-1.75 s). That needs our
+  // own SHA-NI block function, since the gear must see a block before it is hashed into the
+  // chunk it may end; tests check its digests against OpenSSL's.
   size_t CutAndHash(std::span<const uint8_t> data, bool at_end, std::vector<HashedChunk>& out,
                     CutHashPath path = CutHashPath::kAuto) const;
 

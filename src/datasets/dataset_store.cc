@@ -109,25 +109,6 @@ void CompareEntries(const Manifest& before, const Manifest& after, std::vector<F
   }
 }
 
-class Fd {
- public:
-  explicit Fd(int fd = -1) : fd_(fd) {}
-  ~Fd() {
-    if (fd_ >= 0) ::close(fd_);
-  }
-  Fd(const Fd&) = delete;
-  Fd& operator=(const Fd&) = delete;
-  int get() const { return fd_; }
-  int Release() {
-    int fd = fd_;
-    fd_ = -1;
-    return fd;
-  }
-
- private:
-  int fd_;
-};
-
 std::string PhaseLabel(std::string_view verb, std::string_view what) {
   return fmt::format("{} {}", verb, what);
 }
@@ -332,6 +313,7 @@ Result<Ingested> DatasetStore::Impl::IngestSources(const internal::Sources& sour
     }
   }
   std::vector<internal::IngestItem> items;
+  items.reserve(static_cast<size_t>(std::count(miss.begin(), miss.end(), uint8_t{1})));
   uint64_t miss_bytes = 0;
   for (size_t i = 0; i < files.size(); ++i) {
     if (!miss[i]) continue;

@@ -106,6 +106,26 @@ TEST(CutHashTest, OddParametersEveryTailLengthAndAlignment) {
   }
 }
 
+TEST(CutHashTest, CutsAtEveryByteOfABlockInBothMaskRegions) {
+  // The one-pass path hashes a block while the gear rolls over the next one, and a cut in that
+  // next block is its rare exit: check every exit, at each of the 64 bytes of a block, below and
+  // above avg_bytes (the two masks), with block-aligned sizes so those regions are fused.
+  const ChunkingParams params{
+      .min_bytes = 128, .avg_bytes = 1024, .max_bytes = 4096, .threshold_bytes = 4096};
+  Chunker chunker(params);
+  const std::vector<uint8_t> data = RandomBytes(6 << 20, 7);
+  CheckBothPaths(chunker, data, true, "6 MiB");
+  std::vector<HashedChunk> chunks;
+  chunker.CutAndHash(data, true, chunks);
+  std::set<size_t> below, above;  // cut offsets within their 64-byte block
+  for (const HashedChunk& c : chunks) {
+    if (c.size_bytes == params.max_bytes) continue;
+    (c.size_bytes < params.avg_bytes ? below : above).insert((c.size_bytes - 1) % 64);
+  }
+  EXPECT_EQ(below.size(), 64u);
+  EXPECT_EQ(above.size(), 64u);
+}
+
 TEST(CutHashTest, LowEntropyInputCutsAtMaxAndMatches) {
   // Zeros never satisfy the mask test here: every chunk is max_bytes long (the last shorter).
   Chunker chunker(ChunkingParams{
