@@ -79,32 +79,44 @@ SLUICE_SHA_TARGET ShaState ShaStart() {
   return {_mm_alignr_epi8(dcba, hgfe, 8), _mm_blend_epi16(hgfe, dcba, 0xF0)};
 }
 
-// One 64-byte block into the state (FIPS 180-4 section 6.2.2 with the SHA-NI instructions: four
-// rounds per pair of sha256rnds2, the message schedule four words at a time).
-SLUICE_SHA_TARGET inline __attribute__((always_inline)) void ShaBlock(ShaState& state,
-                                                                      const uint8_t* block) {
+// The 16 message words of a 64-byte block, big-endian, four per register.
+SLUICE_SHA_TARGET inline __attribute__((always_inline)) void ShaLoad(const uint8_t* block,
+                                                                     __m128i w[4]) {
   const __m128i byte_swap = _mm_set_epi64x(0x0c0d0e0f08090a0bULL, 0x0405060700010203ULL);
-  __m128i abef = state.abef;
-  __m128i cdgh = state.cdgh;
-  __m128i w[4];
   for (int i = 0; i < 4; ++i) {
     w[i] = _mm_shuffle_epi8(_mm_loadu_si128(reinterpret_cast<const __m128i*>(block + 16 * i)),
                             byte_swap);
   }
-#pragma GCC unroll 16
-  for (int g = 0; g < 16; ++g) {
-    if (g >= 4) {
-      // W[t..t+3] from W[t-16..t-13], W[t-15..t-12], W[t-7..t-4] and W[t-4..t-1].
-      __m128i x = _mm_sha256msg1_epu32(w[g % 4], w[(g + 1) % 4]);
-      x = _mm_add_epi32(x, _mm_alignr_epi8(w[(g + 3) % 4], w[(g + 2) % 4], 4));
-      w[g % 4] = _mm_sha256msg2_epu32(x, w[(g + 3) % 4]);
-    }
-    __m128i k = _mm_add_epi32(
-        w[g % 4], _mm_load_si128(reinterpret_cast<const __m128i*>(kRoundConstants + 4 * g)));
-    cdgh = _mm_sha256rnds2_epu32(cdgh, abef, k);
-    k = _mm_shuffle_epi32(k, 0x0E);
-    abef = _mm_sha256rnds2_epu32(abef, cdgh, k);
+}
+
+// Rounds 4g to 4g + 3 (FIPS 180-4 section 6.2.2 with the SHA-NI instructions: four rounds per
+// pair of sha256rnds2, the message schedule four words at a time). Called with g = 0..15 from
+// unrolled loops, so g is a constant.
+SLUICE_SHA_TARGET inline __attribute__((always_inline)) void ShaRounds(int g, __m128i w[4],
+                                                                       __m128i& abef,
+                                                                       __m128i& cdgh) {
+  if (g >= 4) {
+    // W[t..t+3] from W[t-16..t-13], W[t-15..t-12], W[t-7..t-4] and W[t-4..t-1].
+    __m128i x = _mm_sha256msg1_epu32(w[g % 4], w[(g + 1) % 4]);
+    x = _mm_add_epi32(x, _mm_alignr_epi8(w[(g + 3) % 4], w[(g + 2) % 4], 4));
+    w[g % 4] = _mm_sha256msg2_epu32(x, w[(g + 3) % 4]);
   }
+  __m128i k = _mm_add_epi32(
+      w[g % 4], _mm_load_si128(reinterpret_cast<const __m128i*>(kRoundConstants + 4 * g)));
+  cdgh = _mm_sha256rnds2_epu32(cdgh, abef, k);
+  k = _mm_shuffle_epi32(k, 0x0E);
+  abef = _mm_sha256rnds2_epu32(abef, cdgh, k);
+}
+
+// One 64-byte block into the state.
+SLUICE_SHA_TARGET inline __attribute__((always_inline)) void ShaBlock(ShaState& state,
+                                                                      const uint8_t* block) {
+  __m128i abef = state.abef;
+  __m128i cdgh = state.cdgh;
+  __m128i w[4];
+  ShaLoad(block, w);
+#pragma GCC unroll 16
+  for (int g = 0; g < 16; ++g) ShaRounds(g, w, abef, cdgh);
   state.abef = _mm_add_epi32(state.abef, abef);
   state.cdgh = _mm_add_epi32(state.cdgh, cdgh);
 }
@@ -172,27 +184,14 @@ inline size_t GearRange(uint64_t& hash, const uint8_t* data, size_t begin, size_
 SLUICE_SHA_TARGET inline __attribute__((always_inline)) size_t ShaGearBlock(
     ShaState& state, const uint8_t* sha_block, uint64_t& hash, const uint8_t* gear_block,
     uint64_t mask) {
-  const __m128i byte_swap = _mm_set_epi64x(0x0c0d0e0f08090a0bULL, 0x0405060700010203ULL);
   __m128i abef = state.abef;
   __m128i cdgh = state.cdgh;
   __m128i w[4];
-  for (int i = 0; i < 4; ++i) {
-    w[i] = _mm_shuffle_epi8(_mm_loadu_si128(reinterpret_cast<const __m128i*>(sha_block + 16 * i)),
-                            byte_swap);
-  }
+  ShaLoad(sha_block, w);
   uint64_t h = hash;
 #pragma GCC unroll 16
   for (int g = 0; g < 16; ++g) {
-    if (g >= 4) {
-      __m128i x = _mm_sha256msg1_epu32(w[g % 4], w[(g + 1) % 4]);
-      x = _mm_add_epi32(x, _mm_alignr_epi8(w[(g + 3) % 4], w[(g + 2) % 4], 4));
-      w[g % 4] = _mm_sha256msg2_epu32(x, w[(g + 3) % 4]);
-    }
-    __m128i k = _mm_add_epi32(
-        w[g % 4], _mm_load_si128(reinterpret_cast<const __m128i*>(kRoundConstants + 4 * g)));
-    cdgh = _mm_sha256rnds2_epu32(cdgh, abef, k);
-    k = _mm_shuffle_epi32(k, 0x0E);
-    abef = _mm_sha256rnds2_epu32(abef, cdgh, k);
+    ShaRounds(g, w, abef, cdgh);
     // Keeps the rounds here: without it the compiler sinks them below the gear's exits (they are
     // used only on the no-cut path), which undoes the interleaving.
     __asm__ volatile("" : "+x"(abef), "+x"(cdgh));

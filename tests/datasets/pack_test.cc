@@ -5,6 +5,7 @@
 #include <gtest/gtest.h>
 
 #include <chrono>
+#include <memory>
 #include <string>
 #include <thread>
 
@@ -70,6 +71,36 @@ TEST(PackSetTest, FinishReportsACommitThatFailedWhileWaitingForRoom) {
   }
   EXPECT_THAT(packs.Finish(), StatusIs(StatusCode::kResourceExhausted, "no space left on device"));
   EXPECT_EQ(packs.packs().size(), 2u);
+}
+
+// A digest that is not SHA-256 hex would make a garbage entry header: refused before anything is
+// written, so the pack still holds exactly the objects added before; read back, such a location
+// is data loss, not an out-of-bounds compare.
+TEST(PackTest, RefusesADigestThatIsNotSha256Hex) {
+  testing::TempDir dir;
+  ASSERT_OK_AND_ASSIGN(auto blobs, storage::OpenLocalBlobStore(dir.path() / "objects"));
+  ASSERT_OK_AND_ASSIGN(std::unique_ptr<PackWriter> writer, PackWriter::Create(*blobs));
+  const std::string good = "good bytes";
+  ASSERT_OK(writer->Add(Sha256::HexOf(good), good));
+  const uint64_t size = writer->size_bytes();
+  const std::string upper_x = std::string(63, 'a') + "x";
+  for (const std::string& digest : {std::string("abc"), upper_x}) {
+    EXPECT_THAT(writer->Add(digest, "other"),
+                StatusIs(StatusCode::kInvalidArgument, "'" + digest + "' is not a SHA-256 digest"));
+  }
+  EXPECT_EQ(writer->size_bytes(), size);
+  ASSERT_OK_AND_ASSIGN(PackInfo info, writer->Commit());
+  ASSERT_EQ(info.objects.size(), 1u);
+
+  PackReader reader(*blobs);
+  std::string out;
+  ASSERT_OK(reader.Read(info.objects[0], out));
+  EXPECT_EQ(out, good);
+  ObjectLocation bad = info.objects[0];
+  bad.digest = "zz";
+  EXPECT_THAT(reader.Read(bad, out),
+              StatusIs(StatusCode::kDataLoss,
+                       "object 'zz' of pack " + info.digest + ": not a SHA-256 digest"));
 }
 
 }  // namespace
