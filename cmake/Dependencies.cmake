@@ -9,6 +9,9 @@ macro(sluice_require found debian_package)
 endmacro()
 
 find_package(Threads REQUIRED)
+# io_uring: the batched stat, open, read and close of many small files (datasets).
+pkg_check_modules(LIBURING QUIET IMPORTED_TARGET GLOBAL liburing)
+sluice_require(LIBURING_FOUND liburing-dev)
 find_package(OpenSSL QUIET)
 sluice_require(OpenSSL_FOUND libssl-dev)
 find_package(SQLite3 QUIET)

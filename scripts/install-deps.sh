@@ -17,6 +17,7 @@ packages=(
   libcurl4-openssl-dev    # HTTP client: tests, benchmarks, later S3
   libxgboost-dev          # gradient-boosted trees (the xgb adapter)
   libhiredis-dev          # Redis client: the Redis Streams consumer
+  liburing-dev            # io_uring: batched system calls for many small files (datasets)
   # tests and benchmarks
   libgtest-dev libgmock-dev libbenchmark-dev
   python3 python3-requests  # the MLflow-wire client in tests/e2e

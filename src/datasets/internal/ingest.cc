@@ -15,6 +15,7 @@
 #include "base/file_descriptor.h"
 #include "base/file_util.h"
 #include "base/sha256.h"
+#include "datasets/internal/file_batch.h"
 #include "datasets/manifest.h"
 
 namespace sluice::datasets::internal {
@@ -186,65 +187,69 @@ class Ingestor {
     // faults on fresh memory) per file.
     uint64_t total = 0;
     for (size_t i : batch) total += items[i].stat->size_bytes + 1;
-    std::string arena = TakeArena();
-    if (arena.size() < total) arena.resize(total);
+    std::unique_ptr<Scratch> scratch = TakeScratch();
     struct GiveBack {
       Ingestor& self;
-      std::string& arena;
-      ~GiveBack() { self.ReturnArena(std::move(arena)); }
-    } give_back{*this, arena};
+      std::unique_ptr<Scratch>& scratch;
+      ~GiveBack() { self.ReturnScratch(std::move(scratch)); }
+    } give_back{*this, scratch};
+    std::string& arena = scratch->arena;
+    if (arena.size() < total) arena.resize(total);
+    // Files are opened relative to their folder: one path component to resolve, not the whole
+    // path (the files of a batch mostly share a folder). A folder that cannot be opened leaves
+    // its files to be opened by absolute path.
+    std::vector<FileDescriptor> dir_fds;
+    std::vector<ReadRequest> reads(batch.size());
+    std::string_view open_dir;
+    size_t offset = 0;
+    for (size_t k = 0; k < batch.size(); ++k) {
+      const IngestItem& item = items[batch[k]];
+      ReadRequest& r = reads[k];
+      r.name = item.abs.c_str();
+      const size_t slash = item.abs.rfind('/');
+      if (slash != std::string::npos && slash > 0) {
+        std::string_view dir(item.abs.data(), slash);
+        if (dir != open_dir) {
+          dir_fds.emplace_back(
+              ::open(std::string(dir).c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
+          open_dir = dir;
+        }
+        if (dir_fds.back().get() >= 0) {
+          r.dir_fd = dir_fds.back().get();
+          r.name = item.abs.c_str() + slash + 1;
+        }
+      }
+      // One byte more than the listed size: a file that grew shows in a full read. For a regular
+      // file a short read is the end of the file.
+      r.buffer = arena.data() + offset;
+      r.capacity = item.stat->size_bytes + 1;
+      offset += r.capacity;
+    }
+    scratch->files.Read(reads);
     std::vector<std::string> digests(batch.size());
     std::vector<std::string_view> views(batch.size());
     std::vector<size_t> grown;  // files that became large since they were listed
     Sha256 hasher;
-    size_t offset = 0;
-    // Files are opened relative to their folder: one path component to resolve, not the whole
-    // path (the files of a batch mostly share a folder).
-    FileDescriptor dir_fd(-1);
-    std::string_view open_dir;
     for (size_t k = 0; k < batch.size(); ++k) {
       IngestItem& item = items[batch[k]];
+      const ReadRequest& r = reads[k];
+      if (r.error != 0) {
+        if (!r.open_failed) return ErrnoError(r.error, "cannot read", item.shown);
+        if (r.error == ELOOP) return InvalidArgument("'{}' is a symlink loop", item.shown);
+        return ErrnoError(r.error, "cannot open", item.shown);
+      }
       const FileStat listed = *item.stat;
-      const size_t slash = item.abs.rfind('/');
-      int raw_fd = -1;
-      if (slash != std::string::npos && slash > 0) {
-        std::string_view dir(item.abs.data(), slash);
-        if (dir != open_dir) {
-          dir_fd =
-              FileDescriptor(::open(std::string(dir).c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
-          open_dir = dir;
-        }
-        if (dir_fd.get() >= 0) {
-          raw_fd =
-              ::openat(dir_fd.get(), item.abs.c_str() + slash + 1, O_RDONLY | O_CLOEXEC | O_NOCTTY);
-        }
-      }
-      if (raw_fd < 0) {
-        SLUICE_ASSIGN_OR_RETURN(raw_fd, OpenForRead(item));
-      }
-      FileDescriptor fd(raw_fd);
-      char* data = arena.data() + offset;
-      // One byte more than the listed size: a file that grew shows in a full read. For a regular
-      // file a short read is the end of the file.
-      size_t n = 0;
-      for (;;) {
-        ssize_t got = ::read(fd.get(), data, listed.size_bytes + 1);
-        if (got >= 0) {
-          n = static_cast<size_t>(got);
-          break;
-        }
-        if (errno != EINTR) return ErrnoError(errno, "cannot read", item.shown);
-      }
-      offset += listed.size_bytes + 1;
+      const size_t n = r.size;
       if (n > listed.size_bytes) {
         if (retry)
           return InvalidArgument("'{}' changed while it was read; add it again", item.shown);
         grown.push_back(batch[k]);
         continue;
       }
-      hasher.Update(std::string_view(data, n));
+      const std::string_view data(r.buffer, n);
+      hasher.Update(data);
       digests[k] = hasher.FinishHex();
-      views[k] = std::string_view(data, n);
+      views[k] = data;
       item.entry->digest = digests[k];
       item.entry->size_bytes = n;
       item.entry->chunks.clear();
@@ -407,24 +412,33 @@ class Ingestor {
     return Status::Ok();
   }
 
-  std::string TakeArena() {
-    std::lock_guard lock(arenas_mutex_);
-    if (arenas_.empty()) return {};
-    std::string a = std::move(arenas_.back());
-    arenas_.pop_back();
-    return a;
+  // What a thread needs to read a batch of small files, reused from batch to batch.
+  struct Scratch {
+    std::string arena;
+    FileBatch files;
+  };
+  std::unique_ptr<Scratch> TakeScratch() {
+    {
+      std::lock_guard lock(scratch_mutex_);
+      if (!scratch_.empty()) {
+        std::unique_ptr<Scratch> s = std::move(scratch_.back());
+        scratch_.pop_back();
+        return s;
+      }
+    }
+    return std::make_unique<Scratch>();
   }
-  void ReturnArena(std::string arena) {
-    std::lock_guard lock(arenas_mutex_);
-    arenas_.push_back(std::move(arena));
+  void ReturnScratch(std::unique_ptr<Scratch> s) {
+    std::lock_guard lock(scratch_mutex_);
+    scratch_.push_back(std::move(s));
   }
 
   const IngestOptions& options_;
   const Chunker chunker_;
   std::mutex buffers_mutex_;
   std::vector<std::unique_ptr<BlockBuffer>> buffers_;  // guarded by buffers_mutex_
-  std::mutex arenas_mutex_;
-  std::vector<std::string> arenas_;  // guarded by arenas_mutex_
+  std::mutex scratch_mutex_;
+  std::vector<std::unique_ptr<Scratch>> scratch_;  // guarded by scratch_mutex_
   std::mutex claimed_mutex_;
   std::unordered_set<std::string> claimed_;  // guarded by claimed_mutex_
   std::atomic<uint64_t> files_{0}, bytes_{0}, new_objects_{0}, new_bytes_{0};
