@@ -158,11 +158,23 @@ uint64_t PackSet::stored_bytes() const {
   return total;
 }
 
+void PackSet::MarkRecorded() {
+  std::lock_guard lock(mutex_);
+  for (PackInfo& p : committed_) p.recorded = true;
+}
+
 void PackSet::DiscardCommitted() {
   (void)WaitPending();
   std::lock_guard lock(mutex_);
-  for (const PackInfo& p : committed_) (void)blobs_.Delete(p.digest);
-  committed_.clear();
+  std::vector<PackInfo> kept;
+  for (PackInfo& p : committed_) {
+    if (p.recorded) {
+      kept.push_back(std::move(p));
+    } else {
+      (void)blobs_.Delete(p.digest);
+    }
+  }
+  committed_ = std::move(kept);
 }
 
 // ---- PackReader
@@ -306,7 +318,7 @@ Result<std::unordered_map<std::string, ObjectLocation>> LookupObjects(
   return found;
 }
 
-Status InsertPacks(storage::Connection& c, const std::vector<PackInfo>& packs, int64_t now) {
+Status InsertPacks(storage::Connection& c, std::span<const PackInfo> packs, int64_t now) {
   // Rows go in digest order, many per statement: random-order inserts into the digest index of a
   // large table thrash SQLite's page cache (measured: 100,000 objects took 2.4 s unsorted).
   constexpr size_t kRowsPerStatement = 200;
@@ -316,6 +328,7 @@ Status InsertPacks(storage::Connection& c, const std::vector<PackInfo>& packs, i
   };
   std::vector<Row> rows;
   for (const PackInfo& p : packs) {
+    if (p.recorded) continue;
     SLUICE_ASSIGN_OR_RETURN(std::vector<storage::Row> existing,
                             c.Query("SELECT id FROM dataset_packs WHERE digest = ?", {p.digest}));
     int64_t id = 0;

@@ -19,6 +19,7 @@
 #include <memory>
 #include <mutex>
 #include <optional>
+#include <span>
 #include <string>
 #include <string_view>
 #include <thread>
@@ -46,6 +47,8 @@ struct PackInfo {
   std::string digest;
   uint64_t size_bytes = 0;
   std::vector<ObjectLocation> objects;
+  // In the object index already (PackSet::MarkRecorded).
+  bool recorded = false;
 };
 
 class PackWriter {
@@ -88,8 +91,11 @@ class PackSet {
   Status Finish();
   const std::vector<PackInfo>& packs() const { return committed_; }
   uint64_t stored_bytes() const;
-  // Waits for background commits, then deletes every committed pack (after a failure, before
-  // anything refers to them).
+  // Marks every committed pack `recorded`: its objects are in the index, where another writer
+  // may find and rely on them, so DiscardCommitted leaves it (to gc).
+  void MarkRecorded();
+  // Waits for background commits, then deletes every committed pack not recorded (after a
+  // failure, before anything refers to them).
   void DiscardCommitted();
 
  private:
@@ -170,6 +176,7 @@ class PackScanner {
 Result<std::unordered_map<std::string, ObjectLocation>> LookupObjects(
     storage::Connection& c, const std::vector<std::string>& digests);
 // Records packs and their objects; an object already located elsewhere keeps its location.
-Status InsertPacks(storage::Connection& c, const std::vector<PackInfo>& packs, int64_t now);
+// Packs marked `recorded` are skipped.
+Status InsertPacks(storage::Connection& c, std::span<const PackInfo> packs, int64_t now);
 
 }  // namespace sluice::datasets::internal
