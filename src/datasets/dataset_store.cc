@@ -10,6 +10,7 @@
 #include <cerrno>
 #include <chrono>
 #include <cstring>
+#include <functional>
 #include <future>
 #include <map>
 #include <mutex>
@@ -396,22 +397,34 @@ Json DatasetStore::Impl::ProfileTables(const Manifest& manifest,
 }
 
 Result<std::pair<VersionInfo, bool>> DatasetStore::Impl::RecordVersion(const NewVersion& nv) {
+  return RecordVersion(nv.packs, nv.lease_id, [&nv] { return &nv; });
+}
+
+Result<std::pair<VersionInfo, bool>> DatasetStore::Impl::RecordVersion(
+    std::span<const internal::PackInfo> packs, const std::string& lease_id,
+    const std::function<const NewVersion*()>& rest) {
   VersionInfo recorded;
   bool unchanged = false;
   SLUICE_RETURN_IF_ERROR(db.Write([&](Connection& c) -> Status {
     unchanged = false;
     const int64_t now = clock.NowMillis();
-    if (!nv.lease_id.empty()) SLUICE_RETURN_IF_ERROR(internal::Lease::CheckHeld(c, nv.lease_id));
+    if (!lease_id.empty()) SLUICE_RETURN_IF_ERROR(internal::Lease::CheckHeld(c, lease_id));
     const auto t0 = std::chrono::steady_clock::now();
-    SLUICE_RETURN_IF_ERROR(internal::InsertPacks(c, nv.packs, now));
+    SLUICE_RETURN_IF_ERROR(internal::InsertPacks(c, packs, now));
     const auto t1 = std::chrono::steady_clock::now();
+    const NewVersion* version = rest();
+    if (version == nullptr)
+      return FailedPrecondition("nothing recorded: the version was not completed");
+    const NewVersion& nv = *version;
+    const auto t2 = std::chrono::steady_clock::now();
     if (nv.stat_cache) {
       SLUICE_RETURN_IF_ERROR(
           internal::SaveStatCache(c, nv.stat_cache->first, nv.stat_cache->second, now));
     }
-    SLUICE_LOG_DEBUG("record {}: object index in {:.3f} s, stat cache in {:.3f} s", nv.name,
-                     std::chrono::duration<double>(t1 - t0).count(),
-                     std::chrono::duration<double>(std::chrono::steady_clock::now() - t1).count());
+    SLUICE_LOG_DEBUG("record {}: object index in {:.3f} s, waited {:.3f} s, stat cache in {:.3f} s",
+                     nv.name, std::chrono::duration<double>(t1 - t0).count(),
+                     std::chrono::duration<double>(t2 - t1).count(),
+                     std::chrono::duration<double>(std::chrono::steady_clock::now() - t2).count());
     SLUICE_ASSIGN_OR_RETURN(
         std::vector<Row> head,
         c.Query("SELECT last_version FROM versioned_datasets WHERE name = ?", {nv.name}));
@@ -582,8 +595,7 @@ Result<AddResult> DatasetStore::Add(const fs::path& path, const AddOptions& opti
   }));
 
   internal::PackSet packs(impl_->blobs, options_.pack_target_bytes);
-  // Until the version is recorded nothing refers to the new packs: drop the unrecorded ones on
-  // any failure (recorded ones are gc's).
+  // Until the version is recorded nothing refers to the new packs: drop them on any failure.
   struct DiscardOnFailure {
     internal::PackSet& packs;
     bool armed = true;
@@ -598,27 +610,46 @@ Result<AddResult> DatasetStore::Add(const fs::path& path, const AddOptions& opti
   phase(fmt::format("hashed {} files", ingested.hashed_files));
   SLUICE_RETURN_IF_ERROR(packs.Finish());
   phase(fmt::format("committed {} packs", packs.packs().size()));
-  // The new objects go into the index in a transaction of their own while this thread stores
-  // the manifest and profiles tables (for 100,000 small files the index is a fifth of the add).
-  // Under the lease: a gc that ran after it lapsed may have deleted what this add saw. (Once
-  // per add: a transaction per pack rewrites most of the index's pages each time.) The future
-  // is joined before `discard` runs on any return below.
-  std::future<Status> indexed;
-  if (!packs.packs().empty()) {
-    const std::string& lease_id = lease->id();
-    indexed = std::async(std::launch::async, [this, &packs, &lease_id] {
-      SLUICE_RETURN_IF_ERROR(impl_->db.Write([&](Connection& c) -> Status {
-        SLUICE_RETURN_IF_ERROR(internal::Lease::CheckHeld(c, lease_id));
-        return internal::InsertPacks(c, packs.packs(), impl_->clock.NowMillis());
-      }));
-      packs.MarkRecorded();
-      return Status::Ok();
+
+  // The recording transaction runs on a thread of its own, started here: it inserts the new
+  // objects' index rows (for 100,000 small files a fifth of the add) while this thread stores
+  // the manifest, then takes the rest of the version from `handover` and commits it all at
+  // once. When table files are to be profiled (seconds, for few rows to insert) it starts only
+  // after that, so as not to hold the write lock meanwhile. Declared in this order so that on
+  // any return below the handover gives up first (nullptr: the transaction rolls back), then
+  // the thread is joined, then `discard` runs. Nothing on this thread may wait for the write
+  // lock before the handover.
+  NewVersion nv;
+  std::promise<const NewVersion*> rest;
+  std::shared_future<const NewVersion*> rest_ready = rest.get_future().share();
+  const std::string& lease_id = lease->id();
+  std::future<Result<std::pair<VersionInfo, bool>>> recording;
+  auto start_recording = [&] {
+    recording = std::async(std::launch::async, [this, &packs, &lease_id, rest_ready] {
+      return impl_->RecordVersion(packs.packs(), lease_id,
+                                  [&rest_ready] { return rest_ready.get(); });
     });
-  }
+  };
+  struct Handover {
+    std::promise<const NewVersion*>& rest;
+    bool given = false;
+    void Give(const NewVersion* v) {
+      rest.set_value(v);
+      given = true;
+    }
+    ~Handover() {
+      if (!given) rest.set_value(nullptr);
+    }
+  } handover{rest};
+  const bool profiles =
+      options.profile_tables &&
+      std::any_of(ingested.manifest.entries.begin(), ingested.manifest.entries.end(),
+                  [](const Entry& e) { return IsTableFile(e.path); });
+  if (!profiles) start_recording();
+
   SLUICE_ASSIGN_OR_RETURN(std::string digest, impl_->StoreManifest(ingested.manifest));
   phase("stored the manifest");
 
-  NewVersion nv;
   nv.name = options.name;
   nv.digest = digest;
   nv.kind = kind;
@@ -630,7 +661,6 @@ Result<AddResult> DatasetStore::Add(const fs::path& path, const AddOptions& opti
   nv.message = options.message;
   nv.source = "add";
   nv.chunking = options_.chunking;
-  nv.lease_id = lease->id();
   std::string cache_bytes = ingested.cache.Finish(ingested.cache_complete ? digest : "");
   // Rewriting an unchanged cache costs as much as the rest of recording an unchanged tree.
   if (cache.converted() || cache_bytes != cache.encoded()) {
@@ -652,9 +682,9 @@ Result<AddResult> DatasetStore::Add(const fs::path& path, const AddOptions& opti
     }
   }
   phase("profiled tables");
-  if (indexed.valid()) SLUICE_RETURN_IF_ERROR(indexed.get());
-  phase("recorded the object index");
-  SLUICE_ASSIGN_OR_RETURN(auto recorded, impl_->RecordVersion(nv));
+  if (!recording.valid()) start_recording();
+  handover.Give(&nv);
+  SLUICE_ASSIGN_OR_RETURN(auto recorded, recording.get());
   phase("recorded the version");
   discard.armed = false;
   lease.reset();

@@ -73,31 +73,6 @@ TEST(PackSetTest, FinishReportsACommitThatFailedWhileWaitingForRoom) {
   EXPECT_EQ(packs.packs().size(), 2u);
 }
 
-// Packs whose objects are in the index may already be relied on by another writer: a failure
-// after that discards only the packs committed since.
-TEST(PackSetTest, DiscardLeavesRecordedPacksAndDeletesTheRest) {
-  testing::TempDir dir;
-  ASSERT_OK_AND_ASSIGN(auto blobs, storage::OpenLocalBlobStore(dir.path() / "objects"));
-  PackSet packs(*blobs, /*target_bytes=*/1);
-  ASSERT_OK(packs.Add({{Sha256::HexOf("recorded"), "recorded"}}));
-  ASSERT_OK(packs.Finish());
-  packs.MarkRecorded();
-  ASSERT_OK(packs.Add({{Sha256::HexOf("not yet"), "not yet"}}));
-  ASSERT_OK(packs.Finish());
-  ASSERT_EQ(packs.packs().size(), 2u);
-  const std::string recorded = packs.packs()[0].digest;
-  const std::string fresh = packs.packs()[1].digest;
-  EXPECT_TRUE(packs.packs()[0].recorded);
-  EXPECT_FALSE(packs.packs()[1].recorded);
-  packs.DiscardCommitted();
-  ASSERT_OK_AND_ASSIGN(bool recorded_kept, blobs->Has(recorded));
-  ASSERT_OK_AND_ASSIGN(bool fresh_kept, blobs->Has(fresh));
-  EXPECT_TRUE(recorded_kept);
-  EXPECT_FALSE(fresh_kept);
-  ASSERT_EQ(packs.packs().size(), 1u);
-  EXPECT_EQ(packs.packs()[0].digest, recorded);
-}
-
 // A digest that is not SHA-256 hex would make a garbage entry header: refused before anything is
 // written, so the pack still holds exactly the objects added before; read back, such a location
 // is data loss, not an out-of-bounds compare.

@@ -158,23 +158,11 @@ uint64_t PackSet::stored_bytes() const {
   return total;
 }
 
-void PackSet::MarkRecorded() {
-  std::lock_guard lock(mutex_);
-  for (PackInfo& p : committed_) p.recorded = true;
-}
-
 void PackSet::DiscardCommitted() {
   (void)WaitPending();
   std::lock_guard lock(mutex_);
-  std::vector<PackInfo> kept;
-  for (PackInfo& p : committed_) {
-    if (p.recorded) {
-      kept.push_back(std::move(p));
-    } else {
-      (void)blobs_.Delete(p.digest);
-    }
-  }
-  committed_ = std::move(kept);
+  for (const PackInfo& p : committed_) (void)blobs_.Delete(p.digest);
+  committed_.clear();
 }
 
 // ---- PackReader
@@ -328,7 +316,6 @@ Status InsertPacks(storage::Connection& c, std::span<const PackInfo> packs, int6
   };
   std::vector<Row> rows;
   for (const PackInfo& p : packs) {
-    if (p.recorded) continue;
     SLUICE_ASSIGN_OR_RETURN(std::vector<storage::Row> existing,
                             c.Query("SELECT id FROM dataset_packs WHERE digest = ?", {p.digest}));
     int64_t id = 0;

@@ -47,8 +47,6 @@ struct PackInfo {
   std::string digest;
   uint64_t size_bytes = 0;
   std::vector<ObjectLocation> objects;
-  // In the object index already (PackSet::MarkRecorded).
-  bool recorded = false;
 };
 
 class PackWriter {
@@ -91,11 +89,8 @@ class PackSet {
   Status Finish();
   const std::vector<PackInfo>& packs() const { return committed_; }
   uint64_t stored_bytes() const;
-  // Marks every committed pack `recorded`: its objects are in the index, where another writer
-  // may find and rely on them, so DiscardCommitted leaves it (to gc).
-  void MarkRecorded();
-  // Waits for background commits, then deletes every committed pack not recorded (after a
-  // failure, before anything refers to them).
+  // Waits for background commits, then deletes every committed pack (after a failure, before
+  // anything refers to them).
   void DiscardCommitted();
 
  private:
@@ -176,7 +171,6 @@ class PackScanner {
 Result<std::unordered_map<std::string, ObjectLocation>> LookupObjects(
     storage::Connection& c, const std::vector<std::string>& digests);
 // Records packs and their objects; an object already located elsewhere keeps its location.
-// Packs marked `recorded` are skipped.
 Status InsertPacks(storage::Connection& c, std::span<const PackInfo> packs, int64_t now);
 
 }  // namespace sluice::datasets::internal

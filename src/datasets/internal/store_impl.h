@@ -8,6 +8,7 @@
 #include <functional>
 #include <memory>
 #include <optional>
+#include <span>
 #include <string>
 #include <vector>
 
@@ -97,9 +98,18 @@ struct DatasetStore::Impl {
                                  internal::PackSet* packs, Progress* progress,
                                  const std::string& label);
 
-  // Records a version whose objects and manifest are durable. Returns the version and whether
-  // it was already the latest (then nothing but the packs and the cache is written).
+  // Records a version whose objects and manifest are durable, with its packs' index rows and its
+  // stat cache, in one transaction. Returns the version and whether it was already the latest
+  // (then nothing but the packs and the cache is written).
   Result<std::pair<VersionInfo, bool>> RecordVersion(const NewVersion& v);
+  // The same, begun before the version is complete: the transaction inserts the rows of `packs`
+  // (under `lease_id` when not empty), then calls `rest` for the version (its `packs` and
+  // `lease_id` unused) while the caller completes it meanwhile. `rest` returning nullptr rolls
+  // everything back (kFailedPrecondition). `rest` may run on another thread, inside the write lock:
+  // it must not wait for anything that itself waits for this database's write lock.
+  Result<std::pair<VersionInfo, bool>> RecordVersion(
+      std::span<const internal::PackInfo> packs, const std::string& lease_id,
+      const std::function<const NewVersion*()>& rest);
 
   // Table profiles of the table files among `entries`, reusing the profiles `previous` holds for
   // files with the same digest.
