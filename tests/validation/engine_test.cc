@@ -241,6 +241,11 @@ TEST(EngineTest, QuotesAndLateTypeChangesLeaveTheFastPath) {
   std::string csv = "id,note\n";
   for (int i = 0; i < 2'000; ++i) csv += std::to_string(i) + ",plain\n";
   testing::WriteFile(dir / "quoted.csv", csv + "2000,\"with, comma\"\n");
+  // A quoted line break where a piece is cut: the piece ends inside the quotes.
+  testing::WriteFile(dir / "spanning.csv", csv + "2000,\"" + std::string(1024, 'x') + "\n" +
+                                               std::string(1024, 'y') + "\"\n");
+  testing::WriteFile(dir / "quoted_first.csv",
+                     "id,note\n0,\"first\"\n" + csv.substr(16) + "2000,plain\n");
   testing::WriteFile(dir / "late.csv", csv + "2.5,late\n");
   ASSERT_OK_AND_ASSIGN(Suite suite,
                        ParseSuite("expectations:\n"
@@ -248,9 +253,21 @@ TEST(EngineTest, QuotesAndLateTypeChangesLeaveTheFastPath) {
                                   "  - expect_column_max_to_be_between: {column: id, max_value: "
                                   "2000}\n",
                                   "suite"));
+  // Quotes within a later piece parse there; one across a cut leaves the piece's quote open, an
+  // error that falls back; quotes in the first piece, whose errors are the file's, fall back at
+  // once.
   ASSERT_OK_AND_ASSIGN(auto quoted, internal::CsvPieceSource::Open(dir / "quoted.csv", ',', 1024));
-  EXPECT_THAT(Validate(*quoted, suite), StatusIs(StatusCode::kFailedPrecondition));
-  EXPECT_EQ(quoted->fallback(), "the file has quoted fields");
+  ASSERT_OK_AND_ASSIGN(SuiteResult in_piece, Validate(*quoted, suite));
+  EXPECT_TRUE(in_piece.success) << in_piece.ToJson().dump(2);
+  EXPECT_EQ(quoted->fallback(), "");
+  ASSERT_OK_AND_ASSIGN(auto spanning,
+                       internal::CsvPieceSource::Open(dir / "spanning.csv", ',', 1024));
+  EXPECT_THAT(Validate(*spanning, suite), StatusIs(StatusCode::kFailedPrecondition));
+  EXPECT_THAT(spanning->fallback(), HasSubstr("unterminated quoted field"));
+  ASSERT_OK_AND_ASSIGN(auto quoted_first,
+                       internal::CsvPieceSource::Open(dir / "quoted_first.csv", ',', 1024));
+  EXPECT_THAT(Validate(*quoted_first, suite), StatusIs(StatusCode::kFailedPrecondition));
+  EXPECT_EQ(quoted_first->fallback(), "the file has quoted fields");
   ASSERT_OK_AND_ASSIGN(auto late, internal::CsvPieceSource::Open(dir / "late.csv", ',', 1024));
   // A first part without a value in some column cannot tell that column's type.
   testing::WriteFile(dir / "sparse.csv", "a,b\n1,\n" + std::string(2'000, '\n') + "2,x\n");
@@ -260,7 +277,7 @@ TEST(EngineTest, QuotesAndLateTypeChangesLeaveTheFastPath) {
   EXPECT_THAT(Validate(*late, suite), StatusIs(StatusCode::kFailedPrecondition));
   EXPECT_THAT(late->fallback(), HasSubstr("does not parse with the first part's types"));
   // ValidateFile takes the slower roads and gets the answer.
-  for (const char* name : {"quoted.csv", "late.csv"}) {
+  for (const char* name : {"quoted.csv", "spanning.csv", "quoted_first.csv", "late.csv"}) {
     ASSERT_OK_AND_ASSIGN(SuiteResult r, ValidateFile(dir / name, suite));
     EXPECT_TRUE(r.success) << name << r.ToJson().dump(2);
   }

@@ -226,6 +226,23 @@ void TypedSink::DropPartialRecord() {
   if (bad_ && bad_->row >= rows_) bad_.reset();
 }
 
+PlacedSink::PlacedSink(std::span<ColumnBuffer> columns, const NullMatcher& is_null,
+                       size_t first_row, size_t room)
+    : columns_(columns),
+      is_null_(&is_null),
+      null_rows_(columns.size()),
+      first_row_(first_row),
+      room_(room) {
+  const bool numbers_only = !is_null.MayMatchNumbers() &&
+                            std::all_of(columns.begin(), columns.end(), [](const ColumnBuffer& b) {
+                              return b.type == Type::kInt64 || b.type == Type::kFloat64;
+                            });
+  if (!numbers_only) return;
+  for (ColumnBuffer& b : columns) {
+    number_columns_.push_back({b.type == Type::kFloat64, b.f64.data(), b.i64.data()});
+  }
+}
+
 size_t EstimateRows(std::string_view sample, uint64_t bytes) {
   constexpr size_t kSampleBytes = 8192;
   sample = sample.substr(0, kSampleBytes);

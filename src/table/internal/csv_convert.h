@@ -22,6 +22,8 @@
 #include <vector>
 
 #include "table/column.h"
+#include "table/internal/csv_number_field.h"
+#include "table/internal/csv_tokenizer.h"
 #include "table/internal/value_parse.h"
 
 namespace sluice::table::internal {
@@ -129,16 +131,16 @@ class PlacedSink {
  public:
   // `columns` and `is_null` must outlive the sink.
   PlacedSink(std::span<ColumnBuffer> columns, const NullMatcher& is_null, size_t first_row,
-             size_t room)
-      : columns_(columns),
-        is_null_(&is_null),
-        null_rows_(columns.size()),
-        first_row_(first_row),
-        room_(room) {}
+             size_t room);
 
   void BeginRecord(uint64_t line) { line_ = line; }
   void Field(size_t column, std::string_view value);
   void EndRecord() { ++rows_; }
+  // The fused path (csv_tokenizer.h), when every column is int64 or float64: records whose
+  // fields are all plain numbers (csv_number_field.h), each found and converted in one look. It
+  // stops at a record of any other kind, whose row Field then writes again, whole.
+  FastRun FastRecords(std::string_view text, size_t pos, size_t stop, size_t max_records,
+                      char delimiter);
   bool ShouldStop() const { return bad_.has_value() || overflowed_; }
 
   size_t rows() const { return rows_; }
@@ -157,6 +159,14 @@ class PlacedSink {
   size_t rows_ = 0;
   uint64_t line_ = 0;
   bool overflowed_ = false;
+  // Per column, where FastRecords writes (one of the two), when every column is int64 or float64;
+  // else empty, and FastRecords takes nothing. The columns are sized before the sink is made.
+  struct NumberColumn {
+    bool float64 = false;
+    double* f64 = nullptr;
+    int64_t* i64 = nullptr;
+  };
+  std::vector<NumberColumn> number_columns_;
 };
 
 // A guess at the records in `bytes` of text like `sample`, from the line breaks in its first few
@@ -245,6 +255,51 @@ inline void TypedSink::Field(size_t column, std::string_view value) {
       break;
   }
   if (!ok) bad_ = BadValue{rows_, column, line_, std::string(value), out.type};
+}
+
+inline FastRun PlacedSink::FastRecords(std::string_view text, size_t pos, size_t stop,
+                                       size_t max_records, char delimiter) {
+  FastRun run{0, pos};
+  if (number_columns_.empty() || !NumberFieldDelimiter(delimiter) ||
+      text.size() < kNumberWindowReach) {
+    return run;
+  }
+  // A window is loaded only where it and the reads past it fit in the text.
+  const char* const last_window = text.data() + (text.size() - kNumberWindowReach);
+  const char* field = text.data() + pos;
+  if (field > last_window) return run;
+  if (rows_ >= room_) return run;
+  max_records = std::min(max_records, room_ - rows_);
+  const NumberColumn* const columns = number_columns_.data();
+  const size_t width = number_columns_.size();
+  NumberWindow window;
+  window.Load(field, delimiter);
+  while (run.records < max_records && run.end < stop) {
+    const size_t row = first_row_ + rows_;
+    for (size_t c = 0; c < width; ++c) {
+      if (!window.HasEnd()) {
+        // The field ends past the window: the next window starts with it.
+        if (field > last_window) return run;
+        window.Load(field, delimiter);
+        if (!window.HasEnd()) return run;
+      }
+      const auto start = static_cast<uint32_t>(field - window.base());
+      const uint32_t end = window.NextEnd();
+      NumberField number;
+      if (!window.Parse(start, end, &number) || number.line_end != (c + 1 == width)) return run;
+      if (columns[c].float64) {
+        columns[c].f64[row] = number.Double();
+      } else {
+        if (number.point) return run;
+        columns[c].i64[row] = number.Int64();
+      }
+      field = window.base() + end + 1;
+    }
+    ++rows_;
+    ++run.records;
+    run.end = static_cast<size_t>(field - text.data());
+  }
+  return run;
 }
 
 // The values of a stretch go where PlacedSink is told; each column is parsed as in TypedSink.

@@ -46,6 +46,12 @@ enum class TokenizeStop {
   kError,     // see the TokenizeError
 };
 
+// Records a sink's FastRecords took: `records` of them, the next starting at `end`.
+struct FastRun {
+  size_t records = 0;
+  size_t end = 0;
+};
+
 struct TokenizeError {
   uint64_t line = 0;    // as Cursor::line
   std::string message;  // "expected 5 fields, got 4"
@@ -56,7 +62,13 @@ struct TokenizeError {
 //   void Field(size_t column, std::string_view value);  // unquoted, "" undone; column < width
 //   void EndRecord();                         // the record had the right number of fields
 //   bool ShouldStop() const;                  // optional: true ends tokenizing after EndRecord
+//   FastRun FastRecords(std::string_view text, size_t pos, size_t stop, size_t max_records,
+//                       char delimiter);         // optional
 // A record with the wrong number of fields gets BeginRecord and some Field calls, then the error.
+// FastRecords, once the width is known, is offered the records from each record start `pos`: it
+// may take records as BeginRecord, Field for each field and EndRecord would, each starting
+// before `stop`, at most max_records, each ending in '\n' with the right number of fields and no
+// quotes, and stop at the first it does not take, which goes the usual way.
 //
 // Reads records from cursor.pos, skipping blank lines, and leaves the cursor after the last one
 // read (kDone). On kNeedMore the cursor is at the start of the incomplete record (or blank line)
@@ -199,6 +211,22 @@ TokenizeStop Tokenize(std::string_view text, TokenizeParams& params, Cursor& cur
         if (!at_eof) return need_more();  // may begin a CRLF
         ++pos;
         continue;
+      }
+    }
+
+    if constexpr (requires { sink.FastRecords(text, pos, params.stop, rows, delimiter); }) {
+      if (params.num_columns != 0) {
+        const FastRun run =
+            sink.FastRecords(text, pos, params.stop, params.max_rows - rows, delimiter);
+        if (run.records != 0) {
+          pos = run.end;
+          line += run.records;
+          rows += run.records;
+          if constexpr (requires { sink.ShouldStop(); }) {
+            if (sink.ShouldStop()) break;
+          }
+          continue;
+        }
       }
     }
 

@@ -328,6 +328,15 @@ NullMatcher::NullMatcher(std::vector<std::string> tokens) : tokens_(std::move(to
   }
 }
 
+bool NullMatcher::MayMatchNumbers() const {
+  for (const std::string& token : tokens_) {
+    if (token.empty()) continue;
+    const char first = token.front();
+    if ((first >= '0' && first <= '9') || first == '+' || first == '-' || first == '.') return true;
+  }
+  return false;
+}
+
 bool NullMatcher::Slow(std::string_view text) const {
   for (const std::string& token : tokens_) {
     if (text == token) return true;

@@ -52,6 +52,9 @@ class NullMatcher {
     }
     return Slow(text);
   }
+  // Whether some token starts like a number (a digit, sign or point), so that a field taken for
+  // one may be a null.
+  bool MayMatchNumbers() const;
 
  private:
   bool Slow(std::string_view text) const;

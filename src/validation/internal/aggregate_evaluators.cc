@@ -140,11 +140,11 @@ class StatBetween final : public Evaluator {
  private:
   double Median() {
     if (state_->type() == Type::kFloat64 || state_->type() == Type::kBool) {
-      const MappedArray<double>& v = state_->values();
-      if (v.empty()) return std::nan("");
-      const size_t mid = v.size() / 2;
-      if (v.size() % 2 == 1) return ValuesAtRanks({v.data(), v.size()}, {{mid}})[0];
-      const std::vector<double> middle = ValuesAtRanks({v.data(), v.size()}, {{mid - 1, mid}});
+      const size_t n = state_->value_count();
+      if (n == 0) return std::nan("");
+      const size_t mid = n / 2;
+      if (n % 2 == 1) return state_->ValuesAtRanks(std::vector<size_t>{mid})[0];
+      const std::vector<double> middle = state_->ValuesAtRanks(std::vector<size_t>{mid - 1, mid});
       return (middle[0] + middle[1]) / 2;
     }
     MappedArray<int64_t>& v = state_->int_values();
@@ -187,23 +187,20 @@ class Quantiles final : public Evaluator {
     ExpectationResult r = NewResult();
     const Json ranges = config_.Arg("quantile_ranges");
     const Type type = state_->type();
+    const bool doubles = type == Type::kFloat64 || type == Type::kBool;
     std::vector<double> converted;
-    if (type != Type::kFloat64 && type != Type::kBool) {
-      converted.assign(state_->int_values().begin(), state_->int_values().end());
-    }
-    const MappedArray<double>& shared = state_->values();
-    const std::span<const double> all = type == Type::kFloat64 || type == Type::kBool
-                                            ? std::span<const double>(shared.data(), shared.size())
-                                            : std::span<const double>(converted);
+    if (!doubles) converted.assign(state_->int_values().begin(), state_->int_values().end());
+    const size_t count = doubles ? state_->value_count() : converted.size();
     // Only the order statistics the quantiles read: the two ranks around each position.
     std::vector<size_t> positions;
     for (const Json& q : ranges["quantiles"]) {
-      if (all.empty()) break;
-      const double h = q.get<double>() * static_cast<double>(all.size() - 1);
+      if (count == 0) break;
+      const double h = q.get<double>() * static_cast<double>(count - 1);
       positions.push_back(static_cast<size_t>(std::floor(h)));
-      positions.push_back(std::min(static_cast<size_t>(std::floor(h)) + 1, all.size() - 1));
+      positions.push_back(std::min(static_cast<size_t>(std::floor(h)) + 1, count - 1));
     }
-    const std::vector<double> at = ValuesAtRanks(all, positions);
+    const std::vector<double> at =
+        doubles ? state_->ValuesAtRanks(positions) : ValuesAtRanks(converted, positions);
     std::map<size_t, double> sorted;  // position in sorted order -> value
     for (size_t k = 0; k < positions.size(); ++k) sorted[positions[k]] = at[k];
     Json values = Json::array();
@@ -212,7 +209,7 @@ class Quantiles final : public Evaluator {
     const bool whole = method_ == "nearest" || method_ == "lower" || method_ == "higher";
     for (size_t k = 0; k < ranges["quantiles"].size(); ++k) {
       const double q = ranges["quantiles"][k].get<double>();
-      const double v = Quantile(sorted, all.size(), q);
+      const double v = Quantile(sorted, count, q);
       values.push_back(whole ? TypedJson(v, type) : NumberJson(v));
       const Json& range = ranges["value_ranges"][k];
       bool ok = !std::isnan(v);
@@ -410,7 +407,8 @@ class KlDivergence final : public Evaluator {
     for (const Json& w : partition_["weights"]) weights.push_back(w.get<double>());
     const double internal = config_.Arg("internal_weight_holdout").get<double>();
 
-    std::vector<double> values(state_->values().begin(), state_->values().end());
+    std::vector<double> values;
+    state_->AppendValues(values);
     for (int64_t v : state_->int_values()) values.push_back(static_cast<double>(v));
     std::vector<double> hist(weights.size(), 0);
     double below = 0, above = 0;

@@ -1,8 +1,12 @@
 #include "validation/internal/column_state.h"
 
 #include <algorithm>
+#include <cmath>
+#include <cstdint>
+#include <cstdlib>
 
 #include "validation/internal/kernels.h"
+#include "validation/internal/order_statistics.h"
 
 namespace sluice::validation::internal {
 BlockView MakeBlock(const table::Column& column, size_t begin, size_t n, int64_t first_row,
@@ -159,9 +163,96 @@ void ColumnState::AddMoments(const BlockView& b) {
   count_ += static_cast<int64_t>(m.count);
 }
 
+namespace {
+
+constexpr int kMaxScaleDigits = 9;
+constexpr double kScales[] = {1e0, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9};
+
+// k with x == k / 10^digits exactly (so the division gives x back, bit for bit), if an int32 k.
+inline bool Scale(double x, int digits, int32_t* k) {
+  const double scaled = x * kScales[digits];
+  if (!(std::fabs(scaled) < 2147483647.0)) return false;  // NaN and infinities too
+  // Rounded half away from zero (truncating scaled +- 1/2): a wrong k fails the check below.
+  const auto rounded = static_cast<int32_t>(scaled + (scaled < 0 ? -0.5 : 0.5));
+  if (static_cast<double>(rounded) / kScales[digits] != x) return false;
+  if (x == 0 && std::signbit(x)) return false;  // -0.0 would come back as 0.0
+  *k = rounded;
+  return true;
+}
+
+}  // namespace
+
+void ColumnState::AddFloatValues(const double* x, const uint8_t* present, size_t n) {
+  size_t i = 0;
+  while (scaling_ && i < n) {
+    int32_t* out = scaled_values_.RoomFor(n - i);
+    size_t kept = 0;
+    for (; i < n; ++i) {
+      if (present != nullptr && present[i] == 0) continue;
+      if (!Scale(x[i], scale_digits_, &out[kept])) break;
+      ++kept;
+    }
+    scaled_values_.Added(kept);
+    if (i < n && !Rescale(x[i])) StopScaling();
+  }
+  if (i == n) return;
+  if (present == nullptr) {
+    values_.Append(x + i, n - i);
+    return;
+  }
+  for (; i < n; ++i) {
+    if (present[i] != 0) values_.push_back(x[i]);
+  }
+}
+
+// More decimals for x, if some scale up to kMaxScaleDigits keeps it and every value kept so far
+// fits that scale too.
+bool ColumnState::Rescale(double x) {
+  int digits = scale_digits_ + 1;
+  int32_t k = 0;
+  while (digits <= kMaxScaleDigits && !Scale(x, digits, &k)) ++digits;
+  if (digits > kMaxScaleDigits) return false;
+  const auto factor = static_cast<int64_t>(kScales[digits - scale_digits_]);
+  int64_t largest = 0;
+  for (int32_t v : scaled_values_) largest = std::max(largest, std::abs(static_cast<int64_t>(v)));
+  if (largest * factor > INT32_MAX) return false;
+  for (int32_t& v : scaled_values_) v = static_cast<int32_t>(v * factor);
+  scale_digits_ = digits;
+  return true;
+}
+
+void ColumnState::StopScaling() {
+  double* out = values_.RoomFor(scaled_values_.size());
+  for (size_t i = 0; i < scaled_values_.size(); ++i) {
+    out[i] = static_cast<double>(scaled_values_[i]) / kScales[scale_digits_];
+  }
+  values_.Added(scaled_values_.size());
+  scaled_values_ = MappedArray<int32_t>();
+  scaling_ = false;
+}
+
+std::vector<double> ColumnState::ValuesAtRanks(std::span<const size_t> ranks) const {
+  if (!scaling_) return internal::ValuesAtRanks({values_.data(), values_.size()}, ranks);
+  // The order of the integers is that of the values, which they give back exactly.
+  std::vector<double> out = IntegersAtRanks({scaled_values_.data(), scaled_values_.size()}, ranks);
+  for (double& v : out) {
+    if (!std::isnan(v)) v /= kScales[scale_digits_];
+  }
+  return out;
+}
+
+void ColumnState::AppendValues(std::vector<double>& out) const {
+  if (!scaling_) {
+    out.insert(out.end(), values_.begin(), values_.end());
+    return;
+  }
+  out.reserve(out.size() + scaled_values_.size());
+  for (int32_t k : scaled_values_) out.push_back(static_cast<double>(k) / kScales[scale_digits_]);
+}
+
 void ColumnState::AddValues(const BlockView& b) {
-  if (b.present == nullptr && b.f64 != nullptr) {
-    values_.Append(b.f64, b.n);
+  if (b.f64 != nullptr) {
+    AddFloatValues(b.f64, b.present, b.n);
     return;
   }
   if (b.present == nullptr && b.i64 != nullptr) {
@@ -172,8 +263,7 @@ void ColumnState::AddValues(const BlockView& b) {
     if (!b.IsPresent(i)) continue;
     switch (b.type) {
       case table::Type::kFloat64:
-        values_.push_back(b.f64[i]);
-        break;
+        break;  // AddFloatValues
       case table::Type::kInt64:
       case table::Type::kTimestamp:
         int_values_.push_back(b.i64[i]);

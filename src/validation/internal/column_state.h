@@ -11,6 +11,7 @@
 #include <cstdint>
 #include <nlohmann/json.hpp>
 #include <random>
+#include <span>
 #include <string>
 #include <string_view>
 #include <unordered_map>
@@ -98,7 +99,7 @@ struct DistinctCounts {
 
 class ColumnState {
  public:
-  explicit ColumnState(table::Type type) : type_(type) {}
+  explicit ColumnState(table::Type type) : type_(type), scaling_(type == table::Type::kFloat64) {}
 
   ColumnNeeds needs;
 
@@ -119,8 +120,12 @@ class ColumnState {
   int64_t int_min() const { return int_min_; }
   int64_t int_max() const { return int_max_; }
 
-  // Non-null values in row order (`needs.values`); sort before reading order statistics.
-  MappedArray<double>& values() { return values_; }
+  // The non-null values of a float64 or bool column (`needs.values`): how many, those at the
+  // given ranks in ascending order (order_statistics.h), and all of them in row order.
+  size_t value_count() const { return scaling_ ? scaled_values_.size() : values_.size(); }
+  std::vector<double> ValuesAtRanks(std::span<const size_t> ranks) const;
+  void AppendValues(std::vector<double>& out) const;
+  // The non-null values of an int64 or timestamp column, in row order.
   MappedArray<int64_t>& int_values() { return int_values_; }
   const DistinctCounts& distinct() const { return distinct_; }
   // At most kProfileSample values (a uniform sample), for the report.
@@ -133,6 +138,9 @@ class ColumnState {
   void AddValues(const BlockView& b);
   void AddDistinct(const BlockView& b);
   void AddProfile(const BlockView& b);
+  void AddFloatValues(const double* x, const uint8_t* present, size_t n);
+  bool Rescale(double x);
+  void StopScaling();
 
   table::Type type_;
   int64_t element_count_ = 0;
@@ -143,7 +151,14 @@ class ColumnState {
   double sum_ = 0, sum_compensation_ = 0;  // Neumaier summation of block sums
   Int128 int_sum_ = 0;
   int64_t int_min_ = INT64_MAX, int_max_ = INT64_MIN;
-  MappedArray<double> values_;
+  // A float64 column's values are kept as integers k with value = k / 10^scale_digits_ exactly,
+  // while every value so far is one (numbers read from text with a few decimals, mostly): half
+  // the memory of doubles, whose first touch costs more than the checks (mapped_array.h); the
+  // first value that is not moves them all to values_.
+  bool scaling_ = false;
+  int scale_digits_ = 0;
+  MappedArray<int32_t> scaled_values_;
+  MappedArray<double> values_;  // bools as 0/1, and float64 values once scaling_ stops
   MappedArray<int64_t> int_values_;
   DistinctCounts distinct_;
   std::vector<double> sample_;

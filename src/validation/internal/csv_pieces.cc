@@ -111,7 +111,9 @@ Result<std::optional<table::Table>> CsvPieceSource::Next() {
       cut = eof_ ? Text().size() : Text().rfind('\n');
     }
     if (!eof_) ++cut;
-    if (std::memchr(Text().data(), '"', cut) != nullptr) {
+    // A cut inside a quoted field would leave it unterminated: an error for a later piece, which
+    // falls back below, but the first piece's errors are reported, so it is checked here.
+    if (first_ && std::memchr(Text().data(), '"', cut) != nullptr) {
       fallback_ = "the file has quoted fields";
       continue;
     }

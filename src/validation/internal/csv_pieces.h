@@ -1,10 +1,12 @@
-// A CSV file read in large pieces cut at line ends, each parsed by table::ParseCsv on every core,
-// for files without quotes (where a line end always ends a record). Types come from the first
-// piece (all its rows) and are fixed for the rest. Anything this fast path cannot promise — a
-// quote, a later piece that does not parse with those types — stops it with fallback() set, and
-// the caller starts again with table::CsvChunkReader, whose errors name the exact line. Memory:
-// one piece of text (8 MiB) and its parsed columns, twice while the next piece is parsed; the
-// columns of pieces the caller gives back (Recycle) are parsed into again.
+// A CSV file read in large pieces cut at line ends, each parsed by table::ParseCsv on every core.
+// A cut inside a quoted field leaves that piece's last quote open, an error like any other; so
+// quotes are only ruled out in the first piece, whose errors are reported as the file's. Types
+// come from the first piece (all its rows) and are fixed for the rest. Anything this fast path
+// cannot promise — a quote in the first piece, a later piece that does not parse with those
+// types — stops it with fallback() set, and the caller starts again with table::CsvChunkReader,
+// whose errors name the exact line. Memory: one piece of text (8 MiB) and its parsed columns,
+// twice while the next piece is parsed; the columns of pieces the caller gives back (Recycle) are
+// parsed into again.
 //
 // Thread safety: one thread at a time, like any TableSource.
 #pragma once

@@ -36,36 +36,40 @@ struct Range {
   bool Holds(double v) const { return all || (v >= lo && v <= hi); }
 };
 
-void SelectByCopy(std::vector<double>& copy, std::vector<Target>& targets, double* out) {
+template <typename T>
+void SelectByCopy(std::vector<T>& copy, std::vector<Target>& targets, double* out) {
   // In rank order, each selection leaves everything before its rank no greater, so the next rank
   // is found among the rest.
   size_t done = 0;
   for (const Target& t : targets) {
     std::nth_element(copy.begin() + static_cast<ptrdiff_t>(done),
                      copy.begin() + static_cast<ptrdiff_t>(t.rank), copy.end());
-    out[t.out] = copy[t.rank];
+    out[t.out] = static_cast<double>(copy[t.rank]);
     done = t.rank;
   }
 }
 
-std::vector<double> Considered(std::span<const double> values, const Range& range) {
+template <typename T>
+std::vector<T> Considered(std::span<const T> values, const Range& range) {
   if (range.all) return {values.begin(), values.end()};
-  std::vector<double> kept;
-  for (double v : values) {
-    if (range.Holds(v)) kept.push_back(v);
+  std::vector<T> kept;
+  for (T v : values) {
+    if (range.Holds(static_cast<double>(v))) kept.push_back(v);
   }
   return kept;
 }
 
-// `targets` are in rank order and below the number of values `range` holds.
-void Select(std::span<const double> values, const Range& range, size_t considered,
+// `targets` are in rank order and below the number of values `range` holds. T is double, or an
+// integer type whose values doubles hold exactly.
+template <typename T>
+void Select(std::span<const T> values, const Range& range, size_t considered,
             std::vector<Target>& targets, double* out, int depth) {
   if (!range.all && range.lo == range.hi) {  // one value (an infinity, say) however many times
     for (const Target& t : targets) out[t.out] = range.lo;
     return;
   }
   if (considered <= kSmall || depth >= kMaxDepth) {
-    std::vector<double> copy = Considered(values, range);
+    std::vector<T> copy = Considered(values, range);
     SelectByCopy(copy, targets, out);
     return;
   }
@@ -79,13 +83,13 @@ void Select(std::span<const double> values, const Range& range, size_t considere
     size_t i = 0;
     for (; i + 4 <= values.size(); i += 4) {
       for (size_t k = 0; k < 4; ++k) {
-        low[k] = std::min(low[k], values[i + k]);
-        high[k] = std::max(high[k], values[i + k]);
+        low[k] = std::min(low[k], static_cast<double>(values[i + k]));
+        high[k] = std::max(high[k], static_cast<double>(values[i + k]));
       }
     }
     for (; i < values.size(); ++i) {
-      low[0] = std::min(low[0], values[i]);
-      high[0] = std::max(high[0], values[i]);
+      low[0] = std::min(low[0], static_cast<double>(values[i]));
+      high[0] = std::max(high[0], static_cast<double>(values[i]));
     }
     for (size_t k = 0; k < 4; ++k) {
       lo = std::min(lo, low[k]);
@@ -99,7 +103,8 @@ void Select(std::span<const double> values, const Range& range, size_t considere
   if (infinities) {
     lo = std::numeric_limits<double>::infinity();
     hi = -lo;
-    for (double v : values) {
+    for (const T value : values) {
+      const auto v = static_cast<double>(value);
       if (std::isinf(v) || !range.Holds(v)) continue;
       lo = std::min(lo, v);
       hi = std::max(hi, v);
@@ -114,7 +119,7 @@ void Select(std::span<const double> values, const Range& range, size_t considere
   // Finite values all equal among infinities, no finite value, or a spread past the largest
   // double: nothing to bucket by.
   if (!(width > 0) || !std::isfinite(width) || !std::isfinite(scale)) {
-    std::vector<double> copy = Considered(values, range);
+    std::vector<T> copy = Considered(values, range);
     SelectByCopy(copy, targets, out);
     return;
   }
@@ -125,7 +130,8 @@ void Select(std::span<const double> values, const Range& range, size_t considere
     return static_cast<size_t>(static_cast<int64_t>(t));
   };
   std::vector<size_t> counts(kBuckets, 0);
-  for (double v : values) {
+  for (const T value : values) {
+    const auto v = static_cast<double>(value);
     if (range.Holds(v)) ++counts[bucket(v)];
   }
 
@@ -134,7 +140,7 @@ void Select(std::span<const double> values, const Range& range, size_t considere
     size_t bucket;
     std::vector<Target> targets;
     bool copy;  // small enough to copy, else bucketed again in place
-    std::vector<double> values;
+    std::vector<T> values;
     double lo = std::numeric_limits<double>::infinity();
     double hi = -std::numeric_limits<double>::infinity();
   };
@@ -151,13 +157,14 @@ void Select(std::span<const double> values, const Range& range, size_t considere
   }
   std::vector<int32_t> slot(kBuckets, -1);
   for (size_t i = 0; i < wanted.size(); ++i) slot[wanted[i].bucket] = static_cast<int32_t>(i);
-  for (double v : values) {
+  for (const T value : values) {
+    const auto v = static_cast<double>(value);
     if (!range.Holds(v)) continue;
     const int32_t s = slot[bucket(v)];
     if (s < 0) continue;
     Wanted& w = wanted[static_cast<size_t>(s)];
     if (w.copy) {
-      w.values.push_back(v);
+      w.values.push_back(value);
     } else {
       w.lo = std::min(w.lo, v);
       w.hi = std::max(w.hi, v);
@@ -165,16 +172,15 @@ void Select(std::span<const double> values, const Range& range, size_t considere
   }
   for (Wanted& w : wanted) {
     if (w.copy) {
-      Select(w.values, Range{}, w.values.size(), w.targets, out, depth + 1);
+      Select(std::span<const T>(w.values), Range{}, w.values.size(), w.targets, out, depth + 1);
     } else {
       Select(values, Range{false, w.lo, w.hi}, counts[w.bucket], w.targets, out, depth + 1);
     }
   }
 }
 
-}  // namespace
-
-std::vector<double> ValuesAtRanks(std::span<const double> values, std::span<const size_t> ranks) {
+template <typename T>
+std::vector<double> AtRanks(std::span<const T> values, std::span<const size_t> ranks) {
   std::vector<double> out(ranks.size(), std::nan(""));
   std::vector<Target> targets;
   for (size_t k = 0; k < ranks.size(); ++k) {
@@ -184,6 +190,17 @@ std::vector<double> ValuesAtRanks(std::span<const double> values, std::span<cons
             [](const Target& a, const Target& b) { return a.rank < b.rank; });
   if (!targets.empty()) Select(values, Range{}, values.size(), targets, out.data(), 0);
   return out;
+}
+
+}  // namespace
+
+std::vector<double> ValuesAtRanks(std::span<const double> values, std::span<const size_t> ranks) {
+  return AtRanks(values, ranks);
+}
+
+std::vector<double> IntegersAtRanks(std::span<const int32_t> values,
+                                    std::span<const size_t> ranks) {
+  return AtRanks(values, ranks);
 }
 
 }  // namespace sluice::validation::internal

@@ -11,6 +11,7 @@
 #pragma once
 
 #include <cstddef>
+#include <cstdint>
 #include <span>
 #include <vector>
 
@@ -20,5 +21,7 @@ namespace sluice::validation::internal {
 // below values.size(). `values` holds no NaN (nulls are left out before). Equal values (0.0 and
 // -0.0 too) are interchangeable, as they are to std::sort.
 std::vector<double> ValuesAtRanks(std::span<const double> values, std::span<const size_t> ranks);
+// The same over integers (ColumnState's scaled values), each given as a double.
+std::vector<double> IntegersAtRanks(std::span<const int32_t> values, std::span<const size_t> ranks);
 
 }  // namespace sluice::validation::internal
