@@ -185,6 +185,15 @@ inline bool Scale(double x, int digits, int32_t* k) {
 void ColumnState::AddFloatValues(const double* x, const uint8_t* present, size_t n) {
   size_t i = 0;
   while (scaling_ && i < n) {
+    if (counted_) {
+      for (; i < n; ++i) {
+        if (present != nullptr && present[i] == 0) continue;
+        int32_t k = 0;
+        if (!Scale(x[i], scale_digits_, &k) || !Count(k)) break;
+      }
+      if (i == n) return;
+      ListCounted();  // x[i] goes the list's way below
+    }
     int32_t* out = scaled_values_.RoomFor(n - i);
     size_t kept = 0;
     for (; i < n; ++i) {
@@ -193,7 +202,11 @@ void ColumnState::AddFloatValues(const double* x, const uint8_t* present, size_t
       ++kept;
     }
     scaled_values_.Added(kept);
-    if (i < n && !Rescale(x[i])) StopScaling();
+    if (i < n) {
+      if (!Rescale(x[i])) StopScaling();
+    } else if (!count_tried_ && scaled_values_.size() >= kCountAfter) {
+      StartCounting();
+    }
   }
   if (i == n) return;
   if (present == nullptr) {
@@ -203,6 +216,57 @@ void ColumnState::AddFloatValues(const double* x, const uint8_t* present, size_t
   for (; i < n; ++i) {
     if (present[i] != 0) values_.push_back(x[i]);
   }
+}
+
+void ColumnState::StartCounting() {
+  count_tried_ = true;
+  const auto [low, high] = std::minmax_element(scaled_values_.begin(), scaled_values_.end());
+  if (int64_t{*high} - *low >= kMaxCountedRange) return;
+  count_base_ = *low;
+  counts_.assign(static_cast<size_t>(int64_t{*high} - *low + 1), 0);
+  for (int32_t k : scaled_values_) ++counts_[static_cast<size_t>(k - count_base_)];
+  counted_total_ = scaled_values_.size();
+  scaled_values_ = MappedArray<int32_t>();
+  counted_ = true;
+}
+
+bool ColumnState::Count(int32_t k) {
+  const int64_t at = int64_t{k} - count_base_;
+  if (at >= 0 && at < static_cast<int64_t>(counts_.size()) && counts_[at] != UINT32_MAX) {
+    ++counts_[static_cast<size_t>(at)];
+    ++counted_total_;
+    return true;
+  }
+  if (at >= 0 && at < static_cast<int64_t>(counts_.size())) return false;  // a full counter
+  const int64_t low = std::min<int64_t>(count_base_, k);
+  const int64_t high = std::max<int64_t>(count_base_ + static_cast<int64_t>(counts_.size()), k + 1);
+  if (high - low > kMaxCountedRange) return false;
+  // Room to spare on the side that grew, so that a range widening bit by bit is laid out again
+  // only a few times.
+  const int64_t spare = std::min<int64_t>((high - low) / 2, kMaxCountedRange - (high - low));
+  const int64_t new_low = k < count_base_ ? std::max<int64_t>(low - spare, INT32_MIN) : low;
+  const int64_t new_high =
+      k < count_base_ ? high : std::min<int64_t>(high + spare, INT64_C(1) << 31);
+  std::vector<uint32_t> grown(static_cast<size_t>(new_high - new_low), 0);
+  std::copy(counts_.begin(), counts_.end(), grown.begin() + (count_base_ - new_low));
+  counts_ = std::move(grown);
+  count_base_ = new_low;
+  ++counts_[static_cast<size_t>(k - count_base_)];
+  ++counted_total_;
+  return true;
+}
+
+void ColumnState::ListCounted() {
+  int32_t* out = scaled_values_.RoomFor(counted_total_);
+  size_t n = 0;
+  for (size_t i = 0; i < counts_.size(); ++i) {
+    const auto k = static_cast<int32_t>(count_base_ + static_cast<int64_t>(i));
+    for (uint32_t c = counts_[i]; c > 0; --c) out[n++] = k;
+  }
+  scaled_values_.Added(n);
+  counts_ = {};
+  counted_total_ = 0;
+  counted_ = false;
 }
 
 // More decimals for x, if some scale up to kMaxScaleDigits keeps it and every value kept so far
@@ -222,6 +286,7 @@ bool ColumnState::Rescale(double x) {
 }
 
 void ColumnState::StopScaling() {
+  if (counted_) ListCounted();
   double* out = values_.RoomFor(scaled_values_.size());
   for (size_t i = 0; i < scaled_values_.size(); ++i) {
     out[i] = static_cast<double>(scaled_values_[i]) / kScales[scale_digits_];
@@ -233,6 +298,22 @@ void ColumnState::StopScaling() {
 
 std::vector<double> ColumnState::ValuesAtRanks(std::span<const size_t> ranks) const {
   if (!scaling_) return internal::ValuesAtRanks({values_.data(), values_.size()}, ranks);
+  if (counted_) {
+    // One walk over the counts, the ranks taken in ascending order.
+    std::vector<size_t> order(ranks.size());
+    for (size_t i = 0; i < order.size(); ++i) order[i] = i;
+    std::sort(order.begin(), order.end(), [&](size_t a, size_t b) { return ranks[a] < ranks[b]; });
+    std::vector<double> out(ranks.size(), std::nan(""));
+    size_t next = 0;
+    uint64_t below = 0;  // values at smaller k
+    for (size_t i = 0; i < counts_.size() && next < order.size(); ++i) {
+      below += counts_[i];
+      const double value =
+          static_cast<double>(count_base_ + static_cast<int64_t>(i)) / kScales[scale_digits_];
+      for (; next < order.size() && ranks[order[next]] < below; ++next) out[order[next]] = value;
+    }
+    return out;
+  }
   // The order of the integers is that of the values, which they give back exactly.
   std::vector<double> out = IntegersAtRanks({scaled_values_.data(), scaled_values_.size()}, ranks);
   for (double& v : out) {
@@ -244,6 +325,15 @@ std::vector<double> ColumnState::ValuesAtRanks(std::span<const size_t> ranks) co
 void ColumnState::AppendValues(std::vector<double>& out) const {
   if (!scaling_) {
     out.insert(out.end(), values_.begin(), values_.end());
+    return;
+  }
+  if (counted_) {
+    out.reserve(out.size() + counted_total_);
+    for (size_t i = 0; i < counts_.size(); ++i) {
+      const double value =
+          static_cast<double>(count_base_ + static_cast<int64_t>(i)) / kScales[scale_digits_];
+      out.insert(out.end(), counts_[i], value);
+    }
     return;
   }
   out.reserve(out.size() + scaled_values_.size());

@@ -121,8 +121,11 @@ class ColumnState {
   int64_t int_max() const { return int_max_; }
 
   // The non-null values of a float64 or bool column (`needs.values`): how many, those at the
-  // given ranks in ascending order (order_statistics.h), and all of them in row order.
-  size_t value_count() const { return scaling_ ? scaled_values_.size() : values_.size(); }
+  // given ranks in ascending order (order_statistics.h; NaN for a rank past the end), and all of
+  // them, in no particular order.
+  size_t value_count() const {
+    return !scaling_ ? values_.size() : counted_ ? counted_total_ : scaled_values_.size();
+  }
   std::vector<double> ValuesAtRanks(std::span<const size_t> ranks) const;
   void AppendValues(std::vector<double>& out) const;
   // The non-null values of an int64 or timestamp column, in row order.
@@ -141,6 +144,9 @@ class ColumnState {
   void AddFloatValues(const double* x, const uint8_t* present, size_t n);
   bool Rescale(double x);
   void StopScaling();
+  void StartCounting();
+  bool Count(int32_t k);
+  void ListCounted();
 
   table::Type type_;
   int64_t element_count_ = 0;
@@ -158,6 +164,19 @@ class ColumnState {
   bool scaling_ = false;
   int scale_digits_ = 0;
   MappedArray<int32_t> scaled_values_;
+  // Once kCountAfter scaled values span fewer than kMaxCountedRange integers, they are counted
+  // per integer instead (counts_[k - count_base_]) while every value falls in such a range: a
+  // column with a few decimals over a modest range (prices, percentages, readings) then costs a
+  // counter per possible value instead of 4 bytes per row, whose first touch is most of what
+  // keeping them costs. Exact all the same. A value out of range, or needing more decimals, lists
+  // the counted values again (scaled_values_, in ascending order) and goes on there.
+  static constexpr size_t kCountAfter = 1 << 16;
+  static constexpr int64_t kMaxCountedRange = 1 << 20;
+  bool count_tried_ = false;
+  bool counted_ = false;
+  int64_t count_base_ = 0;
+  std::vector<uint32_t> counts_;
+  size_t counted_total_ = 0;
   MappedArray<double> values_;  // bools as 0/1, and float64 values once scaling_ stops
   MappedArray<int64_t> int_values_;
   DistinctCounts distinct_;
