@@ -5,8 +5,6 @@
 #include "table/internal/csv_number_field.h"
 
 #include <gtest/gtest.h>
-#include <sys/mman.h>
-#include <unistd.h>
 
 #include <cstdint>
 #include <cstring>
@@ -19,6 +17,7 @@
 #include "table/internal/csv_reader.h"
 #include "table/internal/value_parse.h"
 #include "table/table.h"
+#include "testing/guarded_page.h"
 #include "testing/status_matchers.h"
 
 namespace sluice::table {
@@ -153,32 +152,7 @@ TEST(NumberWindowTest, EdgeCases) {
   }
 }
 
-// Two pages, the second unreadable: text placed at the end of the first faults if the reader
-// looks past it.
-class GuardedPage {
- public:
-  GuardedPage() : page_(static_cast<size_t>(::sysconf(_SC_PAGESIZE))) {
-    void* area =
-        ::mmap(nullptr, 2 * page_, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-    if (area == MAP_FAILED) return;
-    base_ = static_cast<char*>(area);
-    ::mprotect(base_ + page_, page_, PROT_NONE);
-  }
-  ~GuardedPage() {
-    if (base_ != nullptr) ::munmap(base_, 2 * page_);
-  }
-  bool ok() const { return base_ != nullptr; }
-  std::string_view AtEnd(std::string_view text) {
-    SLUICE_CHECK(text.size() <= page_);
-    char* start = base_ + page_ - text.size();
-    std::memcpy(start, text.data(), text.size());
-    return {start, text.size()};
-  }
-
- private:
-  size_t page_;
-  char* base_ = nullptr;
-};
+using ::sluice::testing::GuardedPage;
 
 TEST(NumberWindowTest, ReadsNothingPastItsReach) {
   GuardedPage guarded;

@@ -2,8 +2,6 @@
 // 16 to 19 digits) and CountLineBreaks against plain references: the same numbers accepted, the
 // same bits produced (from_chars'), and no byte read outside the field.
 #include <gtest/gtest.h>
-#include <sys/mman.h>
-#include <unistd.h>
 
 #include <algorithm>
 #include <charconv>
@@ -18,6 +16,7 @@
 
 #include "table/internal/csv_tokenizer.h"
 #include "table/internal/value_parse.h"
+#include "testing/guarded_page.h"
 
 namespace sluice::table::internal {
 namespace {
@@ -268,32 +267,7 @@ TEST(FastParseTest, EdgeCases) {
   }
 }
 
-// Two pages, the second unreadable: a field placed at the end of the first faults if a parser
-// reads past it.
-class GuardedPage {
- public:
-  GuardedPage() : page_(static_cast<size_t>(::sysconf(_SC_PAGESIZE))) {
-    void* area =
-        ::mmap(nullptr, 2 * page_, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-    if (area == MAP_FAILED) return;
-    base_ = static_cast<char*>(area);
-    ::mprotect(base_ + page_, page_, PROT_NONE);
-  }
-  ~GuardedPage() {
-    if (base_ != nullptr) ::munmap(base_, 2 * page_);
-  }
-  bool ok() const { return base_ != nullptr; }
-  // `text` copied to end exactly where the readable page does.
-  std::string_view AtEnd(std::string_view text) {
-    char* start = base_ + page_ - text.size();
-    std::memcpy(start, text.data(), text.size());
-    return {start, text.size()};
-  }
-
- private:
-  size_t page_;
-  char* base_ = nullptr;
-};
+using ::sluice::testing::GuardedPage;
 
 TEST(FastParseTest, ReadsNothingPastTheField) {
   GuardedPage guarded;
