@@ -139,6 +139,37 @@ TEST(EngineTest, FusedPassEqualsEachExpectationAlone) {
   EXPECT_EQ(fused.statistics.unsuccessful_expectations, failures);
 }
 
+// The min, max and sum of an int64 column are exact; an integer bound is compared exactly too
+// (as numpy compares an int64 with a Python int), a float bound as a double (as numpy does). As
+// doubles, 2^53 + 1 and 2^53 are equal.
+TEST(EngineTest, IntegerStatisticsMeetIntegerBoundsExactly) {
+  const Table table = Table::Make({Column::Int64("k", {9007199254740992, 1}),
+                                   Column::Int64("one", {9007199254740993, 9007199254740993})})
+                          .value();
+  ASSERT_OK_AND_ASSIGN(
+      Suite suite,
+      ParseSuite(
+          "expectations:\n"
+          "  - expect_column_max_to_be_between: {column: one, max_value: 9007199254740992}\n"
+          "  - expect_column_max_to_be_between: {column: one, max_value: 9007199254740992.0}\n"
+          "  - expect_column_min_to_be_between: {column: one, min_value: 9007199254740993}\n"
+          "  - expect_column_min_to_be_between:\n"
+          "      {column: one, min_value: 9007199254740993, strict_min: true}\n"
+          "  - expect_column_sum_to_be_between: {column: k, max_value: 9007199254740992}\n"
+          "  - expect_column_sum_to_be_between: {column: k, min_value: 9007199254740993,\n"
+          "      max_value: 9007199254740993}\n",
+          "suite"));
+  ASSERT_OK_AND_ASSIGN(SuiteResult r, Validate(table, suite));
+  ASSERT_EQ(r.results.size(), 6u);
+  EXPECT_FALSE(r.results[0].success);
+  EXPECT_TRUE(r.results[1].success);
+  EXPECT_TRUE(r.results[2].success);
+  EXPECT_FALSE(r.results[3].success);
+  EXPECT_FALSE(r.results[4].success);
+  EXPECT_TRUE(r.results[5].success);
+  EXPECT_EQ(r.results[0].ToJson()["result"]["observed_value"], 9007199254740993);
+}
+
 TEST(EngineTest, StreamedCsvInSmallChunksEqualsInMemory) {
   testing::TempDir dir;
   const Table table = RandomTable(3'000, 2);

@@ -131,6 +131,11 @@ class StatBetween final : public Evaluator {
     if (type == Type::kTimestamp) {
       // Bounds are ISO-8601 times, compared in microseconds.
       r.success = !std::isnan(value) && TimeWithin(static_cast<int64_t>(value));
+    } else if (exact && !empty && (stat_ == Stat::kMin || stat_ == Stat::kMax)) {
+      r.success = WithinBounds(Int128{stat_ == Stat::kMin ? state_->int_min() : state_->int_max()},
+                               config_);
+    } else if (exact && stat_ == Stat::kSum) {
+      r.success = WithinBounds(state_->int_sum(), config_);
     } else {
       r.success = WithinBounds(value, config_);
     }

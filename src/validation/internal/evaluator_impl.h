@@ -89,5 +89,8 @@ ValueDomain DomainOf(const nlohmann::json& set, table::Type type);
 // The bound checks of every *_between expectation: `value` against min_value/max_value with
 // strict_min/strict_max. NaN fails whatever the bounds.
 bool WithinBounds(double value, const ExpectationConfig& config);
+// The same for an exact integer (the min, max or sum of an integer column): integer bounds are
+// compared exactly, beyond 2^53 too.
+bool WithinBounds(Int128 value, const ExpectationConfig& config);
 
 }  // namespace sluice::validation::internal

@@ -96,6 +96,24 @@ ValueDomain DomainOf(const Json& set, Type type) {
   return d;
 }
 
+bool WithinBounds(Int128 value, const ExpectationConfig& config) {
+  // An integer bound is compared exactly, as numpy compares an int64 with a Python int; any other
+  // as a double, as numpy compares an int64 with a float.
+  const auto holds = [value](const Json& bound, bool strict, bool below) {
+    if (!bound.is_number()) return true;
+    if (bound.is_number_integer()) {
+      const Int128 b =
+          bound.is_number_unsigned() ? Int128{bound.get<uint64_t>()} : Int128{bound.get<int64_t>()};
+      return below ? (strict ? b < value : b <= value) : (strict ? value < b : value <= b);
+    }
+    const double v = static_cast<double>(value);
+    const double b = bound.get<double>();
+    return below ? (strict ? b < v : b <= v) : (strict ? v < b : v <= b);
+  };
+  return holds(config.Arg("min_value"), config.Arg("strict_min").get<bool>(), true) &&
+         holds(config.Arg("max_value"), config.Arg("strict_max").get<bool>(), false);
+}
+
 bool WithinBounds(double value, const ExpectationConfig& config) {
   if (std::isnan(value)) return false;
   const Json low = config.Arg("min_value");
