@@ -232,12 +232,13 @@ void ColumnState::StartCounting() {
 
 bool ColumnState::Count(int32_t k) {
   const int64_t at = int64_t{k} - count_base_;
-  if (at >= 0 && at < static_cast<int64_t>(counts_.size()) && counts_[at] != UINT32_MAX) {
-    ++counts_[static_cast<size_t>(at)];
+  if (at >= 0 && at < static_cast<int64_t>(counts_.size())) {
+    uint32_t& count = counts_[static_cast<size_t>(at)];
+    if (count == UINT32_MAX) return false;  // full: listed from here on
+    ++count;
     ++counted_total_;
     return true;
   }
-  if (at >= 0 && at < static_cast<int64_t>(counts_.size())) return false;  // a full counter
   const int64_t low = std::min<int64_t>(count_base_, k);
   const int64_t high = std::max<int64_t>(count_base_ + static_cast<int64_t>(counts_.size()), k + 1);
   if (high - low > kMaxCountedRange) return false;
