@@ -25,6 +25,7 @@
 #include <string>
 #include <string_view>
 
+#include "table/internal/csv_number_batch.h"
 #include "table/table.h"
 
 namespace sluice::table {
@@ -175,6 +176,12 @@ void ChunkReader(benchmark::State& state, const std::string& text) {
 
 void BM_ParseCsvNumericInferred(benchmark::State& state) { Parse(state, Numeric(), false); }
 void BM_ParseCsvNumericTyped(benchmark::State& state) { Parse(state, Numeric(), true); }
+// Without the eight-field batches (csv_number_batch.h), as on a CPU without AVX-512 VBMI2.
+void BM_ParseCsvNumericTypedNoBatches(benchmark::State& state) {
+  internal::SetNumberBatchesEnabled(false);
+  Parse(state, Numeric(), true);
+  internal::SetNumberBatchesEnabled(true);
+}
 void BM_ChunkReaderNumeric(benchmark::State& state) { ChunkReader(state, Numeric()); }
 void BM_PiecesNumeric(benchmark::State& state) { Pieces(state, Numeric(), false); }
 void BM_PiecesNumericRecycled(benchmark::State& state) { Pieces(state, Numeric(), true); }
@@ -184,6 +191,7 @@ void BM_ChunkReaderMixed(benchmark::State& state) { ChunkReader(state, Mixed());
 
 BENCHMARK(BM_ParseCsvNumericInferred)->Unit(benchmark::kMillisecond)->MinTime(2);
 BENCHMARK(BM_ParseCsvNumericTyped)->Unit(benchmark::kMillisecond)->MinTime(2);
+BENCHMARK(BM_ParseCsvNumericTypedNoBatches)->Unit(benchmark::kMillisecond)->MinTime(2);
 BENCHMARK(BM_ChunkReaderNumeric)->Unit(benchmark::kMillisecond)->MinTime(2);
 // On every core: CPU time is the process's.
 BENCHMARK(BM_PiecesNumeric)->Unit(benchmark::kMillisecond)->MinTime(2)->MeasureProcessCPUTime();

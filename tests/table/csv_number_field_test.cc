@@ -1,6 +1,7 @@
-// The fused path for number fields (csv_number_field.h, PlacedSink::FastRecords): a field it takes
-// gets the bits ParseSimpleDecimal and ParseSimpleInt64 give, it reads nothing past its reach, and
-// a CSV of numbers parses as the two passes of inference (which never take it) parse it: the same
+// The fused path for number fields (csv_number_field.h, PlacedSink::FastRecords) and its
+// eight-field batches (csv_number_batch.h): a field it takes gets the bits ParseSimpleDecimal and
+// ParseSimpleInt64 give, it reads nothing past its reach, and a CSV of numbers parses as the two
+// passes of inference (which never take it) parse it, with the batches and without: the same
 // values, bit for bit, or the same error word for word.
 #include "table/internal/csv_number_field.h"
 
@@ -14,6 +15,7 @@
 #include <string_view>
 #include <vector>
 
+#include "table/internal/csv_number_batch.h"
 #include "table/internal/csv_reader.h"
 #include "table/internal/value_parse.h"
 #include "table/table.h"
@@ -23,11 +25,22 @@
 namespace sluice::table {
 namespace {
 
+using internal::NumberBatchLayout;
+using internal::NumberBatchRun;
 using internal::NumberField;
 using internal::NumberWindow;
 using ::sluice::testing::StatusIs;
 
 bool SameDouble(double a, double b) { return std::memcmp(&a, &b, sizeof a) == 0; }
+
+// While alive, FastRecords parses one field at a time, as on a CPU without the batches.
+class NoBatches {
+ public:
+  NoBatches() { internal::SetNumberBatchesEnabled(false); }
+  ~NoBatches() { internal::SetNumberBatchesEnabled(true); }
+  NoBatches(const NoBatches&) = delete;
+  NoBatches& operator=(const NoBatches&) = delete;
+};
 
 // Numbers of the shapes the window splits on (a sign, digits before and after a point, 0 to 17 of
 // each), now and then with a byte it must not take.
@@ -281,6 +294,9 @@ TEST(FastRecordsTest, NumberCsvsParseAsTheTwoPassesDoBitForBit) {
       ASSERT_OK(fused.status());
       ASSERT_EQ(fused->num_rows(), static_cast<size_t>(rows));
       ASSERT_TRUE(SameBits(fused, two_pass)) << csv;
+      NoBatches no_batches;
+      ASSERT_TRUE(SameBits(internal::ParseCsvWithChunkSize(csv, options, chunk_bytes), two_pass))
+          << csv;
     }
   }
 }
@@ -309,10 +325,15 @@ TEST(FastRecordsTest, ErrorsNameLineColumnAndValue) {
     for (const char* tail : {"\n7,7\n", "", "\r\n"}) {
       const std::string text = csv + c.line + tail;
       for (size_t chunk_bytes : {size_t{0}, size_t{64}}) {
-        const Result<Table> fused = internal::ParseCsvWithChunkSize(text, options, chunk_bytes);
-        EXPECT_THAT(fused, StatusIs(StatusCode::kInvalidArgument, c.message)) << c.line << tail;
-        EXPECT_TRUE(
-            SameBits(fused, internal::ParseCsvWithChunkSize(text, options, chunk_bytes, false)));
+        for (const bool batches : {true, false}) {
+          internal::SetNumberBatchesEnabled(batches);
+          const Result<Table> fused = internal::ParseCsvWithChunkSize(text, options, chunk_bytes);
+          internal::SetNumberBatchesEnabled(true);
+          EXPECT_THAT(fused, StatusIs(StatusCode::kInvalidArgument, c.message))
+              << c.line << tail << (batches ? "" : " (no batches)");
+          EXPECT_TRUE(SameBits(fused,
+                               internal::ParseCsvWithChunkSize(text, options, chunk_bytes, false)));
+        }
       }
     }
   }
@@ -340,6 +361,131 @@ TEST(FastRecordsTest, NullTokensThatLookLikeNumbersAndOtherDelimiters) {
     EXPECT_TRUE(SameBits(fused, internal::ParseCsvWithChunkSize(text, plain, 0, false)))
         << delimiter;
   }
+}
+
+// A field for the batches: mostly numbers of 1 to 8 bytes, now and then a longer one (which
+// FastRecords takes one field at a time), and at a rate of one in `odd` one that neither takes.
+std::string BatchField(std::mt19937_64& rng, bool integer, uint64_t odd) {
+  if (odd != 0 && rng() % odd == 0) {
+    static const char* const kOdd[] = {"",   "-",   ".",  "-.",  "1.2.3", "--1", "1-2",
+                                       "1e5", " 1", "+-", "\"1\"", "1\r2", "9x", ".."};
+    // A point is odd only in an int64 column.
+    if (integer && rng() % 4 == 0) return rng() % 2 == 0 ? "2.5" : "-7.";
+    return kOdd[rng() % (sizeof kOdd / sizeof kOdd[0])];
+  }
+  std::string text;
+  const uint64_t sign = rng() % 5;
+  if (sign == 0) text += '-';
+  if (sign == 1) text += '+';
+  const size_t room = rng() % 16 == 0 ? 9 + rng() % 7 : 8 - text.size();
+  const size_t length = 1 + rng() % room;
+  const size_t point = integer || rng() % 4 == 0 ? std::string::npos : rng() % (length + 1);
+  for (size_t i = 0; i < length; ++i) {
+    if (i == point) text += '.';
+    text += static_cast<char>('0' + rng() % 10);
+  }
+  if (point == length) text += '.';
+  return text;
+}
+
+TEST(NumberBatchTest, RecordsParseAsOneFieldAtATimeBitForBit) {
+  std::mt19937_64 rng(37);
+  for (int trial = 0; trial < 300; ++trial) {
+    SCOPED_TRACE(trial);
+    const size_t width = 1 + rng() % 12;
+    const bool crlf = rng() % 3 == 0;
+    const uint64_t odd = trial % 3 == 0 ? 0 : trial % 3 == 1 ? 1000 : 40;
+    CsvOptions options;
+    std::vector<bool> integer(width);
+    std::string csv;
+    for (size_t c = 0; c < width; ++c) {
+      integer[c] = rng() % 3 == 0;
+      const std::string name = "c" + std::to_string(c);
+      csv += (c == 0 ? "" : ",") + name;
+      options.types[name] = integer[c] ? Type::kInt64 : Type::kFloat64;
+    }
+    csv += crlf ? "\r\n" : "\n";
+    const size_t rows = 1 + rng() % 3000;
+    for (size_t r = 0; r < rows; ++r) {
+      // Now and then a record with a field too many or too few.
+      size_t fields = width;
+      if (odd != 0 && rng() % (4 * odd) == 0) fields = rng() % 2 == 0 ? width + 1 : width - 1;
+      for (size_t c = 0; c < fields; ++c) {
+        csv += (c == 0 ? "" : ",") + BatchField(rng, integer[c % width], odd);
+      }
+      csv += crlf ? "\r\n" : "\n";
+    }
+    if (rng() % 2 == 0) csv.resize(csv.size() - (crlf ? 2 : 1));  // no line break at the end
+    options.threads = 1 + trial % 2;
+    const size_t chunk_bytes = trial % 4 == 0 ? 0 : 64 + rng() % 5000;
+    const Result<Table> batches = internal::ParseCsvWithChunkSize(csv, options, chunk_bytes);
+    Result<Table> one_at_a_time = Internal("not parsed");
+    {
+      NoBatches no_batches;
+      one_at_a_time = internal::ParseCsvWithChunkSize(csv, options, chunk_bytes);
+    }
+    ASSERT_TRUE(SameBits(batches, one_at_a_time));
+    ASSERT_TRUE(SameBits(batches, internal::ParseCsvWithChunkSize(csv, options, chunk_bytes, false)));
+    if (odd == 0) {
+      ASSERT_OK(batches.status());
+      ASSERT_EQ(batches->num_rows(), rows);
+    }
+  }
+}
+
+// ParseNumberBatches itself: whole records only, stopping at the first it refuses, at `last` and
+// short of max_records.
+TEST(NumberBatchTest, TakesWholeRecordsAndSaysWhyItStopped) {
+  if (!internal::NumberBatchesAvailable()) {
+    GTEST_SKIP() << "this CPU lacks AVX-512 VBMI2 or BMI2: FastRecords parses one field at a time "
+                    "(RecordsParseAsOneFieldAtATimeBitForBit covers that path)";
+  }
+  std::vector<double> a(100, 0.0);
+  std::vector<int64_t> b(100, 0);
+  const NumberBatchLayout layout({a.data(), b.data()}, {true, false});
+  std::string text;
+  for (int r = 0; r < 30; ++r) text += std::to_string(r) + ".5,-" + std::to_string(r) + "\n";
+  const size_t good = text.size();
+  text += "1.5,2.5\n";  // a point in the int64 column
+  for (int r = 0; r < 20; ++r) text += "7,7\n";
+  const char* const last = text.data() + text.size() - 64;
+
+  NumberBatchRun run = internal::ParseNumberBatches(layout, text.data(), last, 100, 0, ',');
+  EXPECT_EQ(run.records, 30u);
+  EXPECT_EQ(run.end, text.data() + good);
+  EXPECT_TRUE(run.refused);
+  for (int r = 0; r < 30; ++r) {
+    ASSERT_TRUE(SameDouble(a[r], r + 0.5)) << r;
+    ASSERT_EQ(b[r], -r) << r;
+  }
+  // Records go at the rows asked for; a batch is begun only with room for eight more records.
+  run = internal::ParseNumberBatches(layout, text.data() + good + 8, last, 7, 50, ',');
+  EXPECT_EQ(run.records, 0u);
+  EXPECT_FALSE(run.refused);
+  run = internal::ParseNumberBatches(layout, text.data() + good + 8, last, 12, 50, ',');
+  EXPECT_FALSE(run.refused);
+  EXPECT_GE(run.records, 4u);
+  EXPECT_LE(run.records, 12u);
+  EXPECT_EQ(run.end, text.data() + good + 8 + 4 * run.records);
+  EXPECT_EQ(b[50], 7);
+  EXPECT_EQ(b[50 + run.records - 1], 7);
+  EXPECT_EQ(b[50 + run.records + 4], 0);  // past a record not taken, nothing written
+  // Records ended by "\r\n" are taken as well.
+  std::string crlf;
+  for (int r = 0; r < 30; ++r) crlf += std::to_string(r) + ".25,+" + std::to_string(r) + "\r\n";
+  const size_t crlf_records = crlf.size();
+  crlf += "x\n" + std::string(64, ' ');
+  run = internal::ParseNumberBatches(layout, crlf.data(), crlf.data() + crlf.size() - 64, 100, 0,
+                                     ',');
+  EXPECT_EQ(run.records, 30u);
+  EXPECT_EQ(run.end, crlf.data() + crlf_records);
+  EXPECT_TRUE(SameDouble(a[29], 29.25));
+  EXPECT_EQ(b[29], 29);
+  // No window may start past `last`: the records of the last 64 bytes are left.
+  run = internal::ParseNumberBatches(layout, text.data() + good + 8, last, 100, 50, ',');
+  EXPECT_FALSE(run.refused);
+  EXPECT_LE(run.end, last + 64);
+  EXPECT_GT(run.end, last);
 }
 
 }  // namespace

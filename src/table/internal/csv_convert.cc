@@ -241,6 +241,16 @@ PlacedSink::PlacedSink(std::span<ColumnBuffer> columns, const NullMatcher& is_nu
   for (ColumnBuffer& b : columns) {
     number_columns_.push_back({b.type == Type::kFloat64, b.f64.data(), b.i64.data()});
   }
+  if (!NumberBatchesAvailable()) return;
+  std::vector<void*> outputs;
+  std::vector<bool> float64;
+  for (const NumberColumn& column : number_columns_) {
+    outputs.push_back(column.float64 ? static_cast<void*>(column.f64)
+                                     : static_cast<void*>(column.i64));
+    float64.push_back(column.float64);
+  }
+  batch_layout_ = NumberBatchLayout(std::move(outputs), float64);
+  scalar_records_ = 0;
 }
 
 size_t EstimateRows(std::string_view sample, uint64_t bytes) {
