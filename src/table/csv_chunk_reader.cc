@@ -23,6 +23,8 @@ namespace sluice::table {
 namespace {
 
 constexpr size_t kReadBytes = size_t{1} << 20;
+// Marks the error for a value that does not fit a type inferred from the first chunk.
+constexpr std::string_view kInferredTypeNote = "the type inferred from the first";
 
 }  // namespace
 
@@ -206,6 +208,11 @@ Result<std::optional<Table>> CsvChunkReader::State::Next() {
   return std::optional<Table>(std::move(table));
 }
 
+bool IsInferredTypeMismatch(const Status& status) {
+  return status.code() == StatusCode::kInvalidArgument &&
+         status.message().find(kInferredTypeNote) != std::string::npos;
+}
+
 Status CsvChunkReader::State::ChunkError(const internal::ChunkScan& scan, bool first_chunk) const {
   Status status = internal::ScanError(scan, line_base, names);
   if (status.ok()) return status;
@@ -215,9 +222,10 @@ Status CsvChunkReader::State::ChunkError(const internal::ChunkScan& scan, bool f
     const Type fits = internal::JoinTypes(bad->type, internal::ClassifyValue(bad->value));
     status =
         Status(status.code(),
-               fmt::format("{} (the type inferred from the first {} rows); to read it, set "
+               fmt::format("{} ({} {} rows); to read it, set "
                            "CsvOptions::types[\"{}\"] to {}",
-                           status.message(), first_chunk_rows, names[bad->column], TypeName(fits)));
+                           status.message(), kInferredTypeNote, first_chunk_rows,
+                           names[bad->column], TypeName(fits)));
   }
   return status;
 }

@@ -184,4 +184,9 @@ class CsvChunkReader {
   std::unique_ptr<State> state_;
 };
 
+// Whether `status` is CsvChunkReader's error for a value that does not fit the type it inferred
+// from the first chunk: no fault of the data, which reads whole with types inferred from every
+// row (ReadCsvFile) or with CsvOptions::types set.
+bool IsInferredTypeMismatch(const Status& status);
+
 }  // namespace sluice::table

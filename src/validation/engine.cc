@@ -529,8 +529,7 @@ Result<SuiteResult> ValidateFile(const std::filesystem::path& path, const Suite&
   Result<SuiteResult> result = Validate(*source, suite, options);
   // CsvChunkReader fixes types from the first chunk; a later value that does not fit is no fault
   // of the data, so read it whole with types inferred from every row.
-  if (!result.ok() &&
-      result.status().message().find("the type inferred from the first") != std::string::npos) {
+  if (!result.ok() && table::IsInferredTypeMismatch(result.status())) {
     SLUICE_ASSIGN_OR_RETURN(table::Table table, table::ReadTable(path));
     InMemorySource whole(std::move(table), path.string());
     return Validate(whole, suite, options);

@@ -312,6 +312,19 @@ TEST(EngineTest, QuotesAndLateTypeChangesLeaveTheFastPath) {
     ASSERT_OK_AND_ASSIGN(SuiteResult r, ValidateFile(dir / name, suite));
     EXPECT_TRUE(r.success) << name << r.ToJson().dump(2);
   }
+  // A change past the first chunk of the reader it falls back to (for the quotes): read whole
+  // instead.
+  std::string many = "id,note\n0,\"quoted\"\n";
+  for (int i = 1; i < 70'000; ++i) many += std::to_string(i) + ",plain\n";
+  testing::WriteFile(dir / "late_chunk.csv", many + "2.5,late\n");
+  ASSERT_OK_AND_ASSIGN(Suite whole,
+                       ParseSuite("expectations:\n"
+                                  "  - expect_table_row_count_to_equal: {value: 70001}\n"
+                                  "  - expect_column_max_to_be_between: {column: id, max_value: "
+                                  "69999}\n",
+                                  "suite"));
+  ASSERT_OK_AND_ASSIGN(SuiteResult r, ValidateFile(dir / "late_chunk.csv", whole));
+  EXPECT_TRUE(r.success) << r.ToJson().dump(2);
 }
 
 TEST(EngineTest, ThreadCountDoesNotChangeResults) {
