@@ -12,6 +12,7 @@
 #include <limits>
 #include <random>
 #include <string>
+#include <unordered_map>
 #include <vector>
 
 #include "table/column.h"
@@ -150,6 +151,48 @@ TEST(ColumnStateTest, CountedValuesStayExactWhateverFollows) {
         break;
     }
     ExpectAsDoubles(values, valid, 4096);
+  }
+}
+
+// Distinct integers are counted in a window around each block's first value, and in the map
+// beyond it: together, every value's count, the extremes of int64 included.
+TEST(ColumnStateTest, DistinctIntegersNearAndFarAreAllCounted) {
+  std::mt19937_64 rng(41);
+  constexpr int64_t kMin = std::numeric_limits<int64_t>::min();
+  constexpr int64_t kMax = std::numeric_limits<int64_t>::max();
+  for (int trial = 0; trial < 20; ++trial) {
+    std::vector<int64_t> values(20'000);
+    std::vector<uint8_t> valid(values.size(), 1);
+    for (size_t i = 0; i < values.size(); ++i) {
+      switch (rng() % 10) {
+        case 0:
+          values[i] = static_cast<int64_t>(rng());
+          break;
+        case 1:
+          values[i] = rng() % 2 == 0 ? kMin + static_cast<int64_t>(rng() % 300)
+                                     : kMax - static_cast<int64_t>(rng() % 300);
+          break;
+        case 2:
+          valid[i] = 0;
+          break;
+        default:
+          values[i] = trial * 1000 + static_cast<int64_t>(rng() % 400) - 200;
+      }
+    }
+    if (trial % 2 == 0) values[0] = trial % 4 == 0 ? kMin : kMax;  // a window at the edge
+    std::unordered_map<int64_t, int64_t> expected;
+    for (size_t i = 0; i < values.size(); ++i) {
+      if (valid[i] != 0) ++expected[values[i]];
+    }
+    const table::Column column = table::Column::Int64("x", values, valid);
+    ColumnState state(table::Type::kInt64);
+    state.needs.distinct = true;
+    std::vector<uint8_t> scratch;
+    for (size_t begin = 0; begin < values.size(); begin += kBlockRows) {
+      const size_t n = std::min(kBlockRows, values.size() - begin);
+      state.Consume(MakeBlock(column, begin, n, static_cast<int64_t>(begin), nullptr, scratch));
+    }
+    EXPECT_EQ(state.distinct().i64, expected) << trial;
   }
 }
 

@@ -1,6 +1,7 @@
 #include "validation/internal/column_state.h"
 
 #include <algorithm>
+#include <array>
 #include <cmath>
 #include <cstdint>
 #include <cstdlib>
@@ -369,6 +370,34 @@ void ColumnState::AddValues(const BlockView& b) {
 }
 
 void ColumnState::AddDistinct(const BlockView& b) {
+  if (b.type == table::Type::kInt64 || b.type == table::Type::kTimestamp) {
+    // Counted first in a window of values around the block's first one, then added to the map
+    // once per value present: columns of codes and small counts spend most of their time here,
+    // and a map update per row was 2% of a validate run.
+    constexpr uint64_t kWindow = 256;
+    std::array<int64_t, kWindow> window{};
+    uint64_t base = 0;
+    bool based = false;
+    for (size_t i = 0; i < b.n; ++i) {
+      if (!b.IsPresent(i)) continue;
+      const auto v = static_cast<uint64_t>(b.i64[i]);
+      if (!based) {
+        // Unsigned arithmetic wraps where int64 would overflow; the window still holds v.
+        base = v - kWindow / 2;
+        based = true;
+      }
+      const uint64_t k = v - base;
+      if (k < kWindow) {
+        ++window[k];
+      } else {
+        ++distinct_.i64[b.i64[i]];
+      }
+    }
+    for (uint64_t k = 0; k < kWindow; ++k) {
+      if (window[k] != 0) distinct_.i64[static_cast<int64_t>(base + k)] += window[k];
+    }
+    return;
+  }
   for (size_t i = 0; i < b.n; ++i) {
     if (!b.IsPresent(i)) continue;
     switch (b.type) {
@@ -378,8 +407,7 @@ void ColumnState::AddDistinct(const BlockView& b) {
         break;
       case table::Type::kInt64:
       case table::Type::kTimestamp:
-        ++distinct_.i64[b.i64[i]];
-        break;
+        break;  // above
       case table::Type::kBool:
         ++distinct_.bools[b.u8[i] != 0];
         break;
