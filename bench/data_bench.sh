@@ -48,7 +48,6 @@ else
   work=$(mktemp -d "${TMPDIR:-/tmp}/sluice-data-bench.XXXXXX")
   trap 'rm -rf "$work"' EXIT
 fi
-export OMP_WAIT_POLICY=passive  # no re-exec of the binary inside the timings
 log() { ((json)) || echo "$@"; }
 
 # Runs a command `repeats` times; sets wall and cpu to the medians (seconds).

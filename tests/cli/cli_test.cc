@@ -8,6 +8,8 @@
 #include <cstdio>
 #include <cstdlib>
 #include <fstream>
+#include <optional>
+#include <string>
 #include <nlohmann/json.hpp>
 
 #include "base/clock.h"
@@ -47,6 +49,36 @@ TEST_F(CliTest, InitCreatesTheWorkspaceOnce) {
   Outcome second = Sluice({"init"});
   EXPECT_EQ(second.exit_code, 4);
   EXPECT_THAT(second.err, HasSubstr("error: "));
+}
+
+// Settings read when the process starts are set by starting again (cli.cc); a user's own stay.
+TEST_F(CliTest, StartsAgainWithRuntimeSettingsUnlessTheUserSetThem) {
+  struct SavedEnv {
+    std::string name;
+    std::optional<std::string> value;
+    explicit SavedEnv(std::string n) : name(std::move(n)) {
+      if (const char* v = std::getenv(name.c_str())) value = v;
+    }
+    ~SavedEnv() {
+      if (value) {
+        setenv(name.c_str(), value->c_str(), 1);
+      } else {
+        unsetenv(name.c_str());
+      }
+    }
+  } omp("OMP_WAIT_POLICY"), tunables("GLIBC_TUNABLES"), level("SLUICE_LOG_LEVEL");
+  setenv("SLUICE_LOG_LEVEL", "debug", 1);
+  unsetenv("OMP_WAIT_POLICY");
+  unsetenv("GLIBC_TUNABLES");
+  Outcome r = Sluice({"--version"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_THAT(r.err,
+              HasSubstr("runtime: OMP_WAIT_POLICY=passive GLIBC_TUNABLES=glibc.malloc.hugetlb=1"));
+  setenv("GLIBC_TUNABLES", "glibc.malloc.arena_max=2", 1);
+  r = Sluice({"--version"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_THAT(r.err,
+              HasSubstr("runtime: OMP_WAIT_POLICY=passive GLIBC_TUNABLES=glibc.malloc.arena_max=2"));
 }
 
 TEST_F(CliTest, WithoutWorkspaceSaysToInit) {
