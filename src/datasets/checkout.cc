@@ -119,7 +119,8 @@ Result<CheckoutResult> DatasetStore::Impl::CheckoutVersion(const VersionInfo& ve
     internal::StatCache cache(manifest.chunking);
     if (!version.path.empty() && dest == root / version.path) {
       SLUICE_RETURN_IF_ERROR(db.Read([&](Connection& c) -> Status {
-        SLUICE_ASSIGN_OR_RETURN(cache, internal::LoadStatCache(c, version.path, manifest.chunking));
+        SLUICE_ASSIGN_OR_RETURN(
+            cache, internal::LoadStatCache(stat_caches, c, version.path, manifest.chunking));
         return Status::Ok();
       }));
     }
@@ -400,7 +401,8 @@ Result<ResolvedData> DatasetStore::Resolve(std::string_view ref) {
       if (files.ok()) {
         internal::StatCache cache(manifest.chunking);
         SLUICE_RETURN_IF_ERROR(impl_->db.Read([&](Connection& c) -> Status {
-          SLUICE_ASSIGN_OR_RETURN(cache, internal::LoadStatCache(c, v.path, manifest.chunking));
+          SLUICE_ASSIGN_OR_RETURN(cache, internal::LoadStatCache(impl_->stat_caches, c, v.path,
+                                                                 manifest.chunking));
           return Status::Ok();
         }));
         Result<Ingested> now = impl_->IngestSources(*files, cache, manifest.chunking, manifest.kind,

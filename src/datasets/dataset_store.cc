@@ -156,6 +156,7 @@ DatasetStore::Impl::Impl(storage::Database& database, storage::BlobStore& blob_s
     : db(database),
       blobs(blob_store),
       root(std::move(workspace_root)),
+      stat_caches(root / ".sluice" / "stat-cache"),
       clock(clk),
       config(opts),
       pool([&]() -> std::unique_ptr<ThreadPool> {
@@ -416,15 +417,9 @@ Result<std::pair<VersionInfo, bool>> DatasetStore::Impl::RecordVersion(
     if (version == nullptr)
       return FailedPrecondition("nothing recorded: the version was not completed");
     const NewVersion& nv = *version;
-    const auto t2 = std::chrono::steady_clock::now();
-    if (nv.stat_cache) {
-      SLUICE_RETURN_IF_ERROR(
-          internal::SaveStatCache(c, nv.stat_cache->first, nv.stat_cache->second, now));
-    }
-    SLUICE_LOG_DEBUG("record {}: object index in {:.3f} s, waited {:.3f} s, stat cache in {:.3f} s",
-                     nv.name, std::chrono::duration<double>(t1 - t0).count(),
-                     std::chrono::duration<double>(t2 - t1).count(),
-                     std::chrono::duration<double>(std::chrono::steady_clock::now() - t2).count());
+    SLUICE_LOG_DEBUG("record {}: object index in {:.3f} s, waited {:.3f} s", nv.name,
+                     std::chrono::duration<double>(t1 - t0).count(),
+                     std::chrono::duration<double>(std::chrono::steady_clock::now() - t1).count());
     SLUICE_ASSIGN_OR_RETURN(
         std::vector<Row> head,
         c.Query("SELECT last_version FROM versioned_datasets WHERE name = ?", {nv.name}));
@@ -590,7 +585,8 @@ Result<AddResult> DatasetStore::Add(const fs::path& path, const AddOptions& opti
   internal::StatCache cache;
   SLUICE_RETURN_IF_ERROR(impl_->db.Read([&](Connection& c) -> Status {
     SLUICE_ASSIGN_OR_RETURN(previous, impl_->Latest(c, options.name));
-    SLUICE_ASSIGN_OR_RETURN(cache, internal::LoadStatCache(c, rel, options_.chunking));
+    SLUICE_ASSIGN_OR_RETURN(
+        cache, internal::LoadStatCache(impl_->stat_caches, c, rel, options_.chunking));
     return Status::Ok();
   }));
 
@@ -661,11 +657,6 @@ Result<AddResult> DatasetStore::Add(const fs::path& path, const AddOptions& opti
   nv.message = options.message;
   nv.source = "add";
   nv.chunking = options_.chunking;
-  std::string cache_bytes = ingested.cache.Finish(ingested.cache_complete ? digest : "");
-  // Rewriting an unchanged cache costs as much as the rest of recording an unchanged tree.
-  if (cache.converted() || cache_bytes != cache.encoded()) {
-    nv.stat_cache.emplace(rel, std::move(cache_bytes));
-  }
   const bool same_as_previous = previous && previous->digest == digest;
   if (previous && !same_as_previous) {
     Result<Manifest> old = ReadManifest(previous->digest);
@@ -686,6 +677,12 @@ Result<AddResult> DatasetStore::Add(const fs::path& path, const AddOptions& opti
   handover.Give(&nv);
   SLUICE_ASSIGN_OR_RETURN(auto recorded, recording.get());
   phase("recorded the version");
+  // Only now, so that the cache never speaks for a version that was not recorded.
+  const std::string cache_bytes = ingested.cache.Finish(ingested.cache_complete ? digest : "");
+  // Rewriting an unchanged cache costs as much as the rest of recording an unchanged tree.
+  if (cache.converted() || cache_bytes != cache.encoded()) {
+    SLUICE_RETURN_IF_ERROR(internal::SaveStatCache(impl_->stat_caches, rel, cache_bytes));
+  }
   discard.armed = false;
   lease.reset();
 
@@ -762,7 +759,8 @@ Result<std::vector<PathStatus>> DatasetStore::CheckStatus(std::string_view name,
     }());
     std::string cache_bytes;
     SLUICE_RETURN_IF_ERROR(impl_->db.Read([&](Connection& c) -> Status {
-      SLUICE_ASSIGN_OR_RETURN(cache_bytes, internal::LoadStatCacheBytes(c, v.path));
+      SLUICE_ASSIGN_OR_RETURN(cache_bytes,
+                              internal::LoadStatCacheBytes(impl_->stat_caches, c, v.path));
       return Status::Ok();
     }));
     ps.files = files.files.size();
@@ -779,10 +777,8 @@ Result<std::vector<PathStatus>> DatasetStore::CheckStatus(std::string_view name,
         internal::CacheMatchesTree(cache, files)) {
       if (cache.converted()) {
         // A row of the old text format: saved in the current one, so it is decoded fast later.
-        SLUICE_RETURN_IF_ERROR(impl_->db.Write([&](Connection& c) {
-          return internal::SaveStatCache(c, v.path, std::string(cache.encoded()),
-                                         impl_->clock.NowMillis());
-        }));
+        SLUICE_RETURN_IF_ERROR(
+            internal::SaveStatCache(impl_->stat_caches, v.path, cache.encoded()));
       }
       out.push_back(std::move(ps));
       continue;
@@ -800,10 +796,8 @@ Result<std::vector<PathStatus>> DatasetStore::CheckStatus(std::string_view name,
     const std::string complete_digest = now.cache_complete ? digest : "";
     if (now.hashed_files > 0 || cache.manifest_digest() != complete_digest || cache.converted()) {
       // What was read is remembered, so the next status of these files is stat-only.
-      const std::string text = now.cache.Finish(complete_digest);
-      SLUICE_RETURN_IF_ERROR(impl_->db.Write([&](Connection& c) {
-        return internal::SaveStatCache(c, v.path, text, impl_->clock.NowMillis());
-      }));
+      SLUICE_RETURN_IF_ERROR(internal::SaveStatCache(impl_->stat_caches, v.path,
+                                                     now.cache.Finish(complete_digest)));
     }
     out.push_back(std::move(ps));
   }

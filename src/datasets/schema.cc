@@ -59,7 +59,8 @@ CREATE TABLE dataset_objects (
 CREATE INDEX dataset_objects_by_pack ON dataset_objects (pack_id);
 -- The stat cache of one tracked path: (device, inode, size, mtime_ns, ctime_ns) -> digest for
 -- each file under it, as compact text (docs/formats/dataset-manifest.md), one row per root so
--- a status of 100,000 files reads one row.
+-- a status of 100,000 files reads one row. Since the caches became files in .sluice/stat-cache/
+-- (datasets/internal/stat_cache.h), rows here are only read, for workspaces of earlier versions.
 CREATE TABLE dataset_stat_cache (
   root       TEXT   PRIMARY KEY,
   entries    TEXT   NOT NULL,

@@ -278,59 +278,67 @@ std::string AsFormat1(const internal::StatCache& cache) {
   return text;
 }
 
-TEST_F(StoreTest, StatCacheRowsOfOlderVersionsAreReadAndRewritten) {
+// Stat caches are files in .sluice/stat-cache/ (stat_cache.h), written after the version.
+TEST_F(StoreTest, StatCacheFilesFollowTheTreeAndRowsOfOlderVersionsAreRead) {
   for (int i = 0; i < 20; ++i) Write(fmt::format("s/f{}.txt", i), "x" + std::to_string(i));
   ASSERT_THAT(Add("s", "s"), IsOk());
   sleep(1);
-  ASSERT_OK_AND_ASSIGN(auto first, store_->CheckStatus());
-  storage::Database& db = workspace_->database();
-  auto row = [&db]() {
-    std::string bytes;
-    int64_t updated_at = 0;
-    EXPECT_THAT(db.Read([&](storage::Connection& c) -> Status {
-      SLUICE_ASSIGN_OR_RETURN(
-          std::vector<storage::Row> rows,
-          c.Query("SELECT entries, updated_at FROM dataset_stat_cache WHERE root = 's'"));
-      if (rows.size() != 1) return NotFound("no stat cache row");
-      bytes = rows[0][0].AsText();
-      updated_at = rows[0][1].AsInt();
-      return Status::Ok();
-    }),
-                IsOk());
-    return std::make_pair(bytes, updated_at);
+  const std::filesystem::path file = root_ / ".sluice" / "stat-cache" / Sha256::HexOf("s");
+  auto inode = [&file] {
+    struct stat st {};
+    return ::stat(file.c_str(), &st) == 0 ? st.st_ino : 0;
   };
-  internal::StatCache cache = internal::StatCache::Decode(row().first);
+  ASSERT_NE(inode(), 0u) << file;
+  // The add was too recent to cache its files (racy); the status reads them and caches them.
+  ASSERT_OK_AND_ASSIGN(auto first, store_->CheckStatus());
+  EXPECT_EQ(first[0].hashed_files, 20u);
+  internal::StatCache cache = internal::StatCache::Decode(testing::ReadFile(file));
   ASSERT_EQ(cache.files().size(), 20u);
   ASSERT_FALSE(cache.manifest_digest().empty());
+  ASSERT_OK_AND_ASSIGN(auto cached, store_->CheckStatus());
+  EXPECT_EQ(cached[0].state, PathState::kUnchanged);
+  EXPECT_EQ(cached[0].hashed_files, 0u);
+
+  // A workspace of an earlier version kept the cache in the database, in the text of format 1:
+  // read as well as a file, and saved as one in the current format.
+  std::filesystem::remove(file);
+  storage::Database& db = workspace_->database();
   ASSERT_THAT(db.Write([&](storage::Connection& c) {
-    return c.Execute("UPDATE dataset_stat_cache SET entries = ?, updated_at = 1 WHERE root = 's'",
-                     {AsFormat1(cache)});
+    return c.Execute("INSERT INTO dataset_stat_cache (root, entries, updated_at) VALUES (?, ?, 1)",
+                     {"s", AsFormat1(cache)});
   }),
               IsOk());
-
-  // An old row serves as well as a new one, and is saved in the new format.
   ASSERT_OK_AND_ASSIGN(auto status, store_->CheckStatus());
   EXPECT_EQ(status[0].state, PathState::kUnchanged);
   EXPECT_EQ(status[0].hashed_files, 0u);
-  auto [bytes, updated_at] = row();
-  EXPECT_TRUE(bytes.starts_with("sluice-stat-cache 2\n"));
-  EXPECT_NE(updated_at, 1);
-  EXPECT_EQ(bytes, cache.encoded());
+  EXPECT_EQ(testing::ReadFile(file), cache.encoded());
 
-  // An add of the unchanged tree reads nothing and leaves the row alone.
-  ASSERT_THAT(db.Write([&](storage::Connection& c) {
-    return c.Execute("UPDATE dataset_stat_cache SET updated_at = 1 WHERE root = 's'");
-  }),
-              IsOk());
+  // An add of the unchanged tree reads nothing and leaves the file alone.
+  const auto saved = inode();
   ASSERT_OK_AND_ASSIGN(AddResult again, Add("s", "s"));
   EXPECT_TRUE(again.unchanged);
   EXPECT_EQ(again.hashed_files, 0u);
-  EXPECT_EQ(row(), std::make_pair(bytes, int64_t{1}));
-  // A changed file is read, and the row follows it.
+  EXPECT_EQ(inode(), saved);
+  // A changed file is read, and the cache follows it.
   Write("s/f3.txt", "changed");
   ASSERT_OK_AND_ASSIGN(AddResult changed, Add("s", "s"));
   EXPECT_EQ(changed.hashed_files, 1u);
-  EXPECT_NE(row().second, 1);
+  EXPECT_NE(inode(), saved);
+  // A torn file (a crash while it was written, as it is not fsynced) only costs a re-hash.
+  sleep(1);
+  const std::string whole = testing::ReadFile(file);
+  testing::WriteFile(file, whole.substr(0, whole.size() / 2));
+  ASSERT_OK_AND_ASSIGN(auto torn, store_->CheckStatus());
+  EXPECT_EQ(torn[0].state, PathState::kUnchanged);
+  EXPECT_EQ(torn[0].hashed_files, 20u);
+  ASSERT_OK_AND_ASSIGN(auto mended, store_->CheckStatus());
+  EXPECT_EQ(mended[0].hashed_files, 0u);
+  // No temporary files are left behind.
+  size_t files = 0;
+  for ([[maybe_unused]] const auto& entry : std::filesystem::directory_iterator(file.parent_path())) {
+    ++files;
+  }
+  EXPECT_EQ(files, 1u);
 }
 
 TEST_F(StoreTest, CheckoutRestoresAndProtectsUnsavedChanges) {

@@ -1,12 +1,19 @@
 #include "datasets/internal/stat_cache.h"
 
+#include <fcntl.h>
 #include <fmt/format.h>
 #include <time.h>
+#include <unistd.h>
+
+#include <cerrno>
 
 #include <charconv>
 #include <memory>
 
+#include "base/file_descriptor.h"
+#include "base/file_util.h"
 #include "base/hex.h"
+#include "base/random.h"
 #include "base/sha256.h"
 
 namespace sluice::datasets::internal {
@@ -350,29 +357,51 @@ Result<std::vector<Chunk>> ParseCachedChunks(std::string_view chunks) {
   return out;
 }
 
-Result<std::string> LoadStatCacheBytes(storage::Connection& c, const std::string& root) {
+namespace {
+
+std::filesystem::path CacheFile(const std::filesystem::path& dir, const std::string& root) {
+  return dir / Sha256::HexOf(root);
+}
+
+}  // namespace
+
+Result<std::string> LoadStatCacheBytes(const std::filesystem::path& dir, storage::Connection& c,
+                                       const std::string& root) {
+  Result<std::string> file = ReadFileToString(CacheFile(dir, root));
+  if (file.ok()) return file;
+  if (file.status().code() != StatusCode::kNotFound) return std::move(file).status();
   SLUICE_ASSIGN_OR_RETURN(std::vector<storage::Row> rows,
                           c.Query("SELECT entries FROM dataset_stat_cache WHERE root = ?", {root}));
   if (rows.empty()) return std::string();
   return rows[0][0].AsText();
 }
 
-Result<StatCache> LoadStatCache(storage::Connection& c, const std::string& root,
-                                const ChunkingParams& chunking) {
-  SLUICE_ASSIGN_OR_RETURN(std::string bytes, LoadStatCacheBytes(c, root));
+Result<StatCache> LoadStatCache(const std::filesystem::path& dir, storage::Connection& c,
+                                const std::string& root, const ChunkingParams& chunking) {
+  SLUICE_ASSIGN_OR_RETURN(std::string bytes, LoadStatCacheBytes(dir, c, root));
   StatCache cache = StatCache::Decode(std::move(bytes));
   if (!(cache.chunking() == chunking)) return StatCache(chunking);
   return cache;
 }
 
-Status SaveStatCache(storage::Connection& c, const std::string& root, const std::string& encoded,
-                     int64_t now_millis) {
-  // Format 2 is binary in a TEXT column: SQLite keeps the bytes exactly as bound.
-  return c.Execute(
-      "INSERT INTO dataset_stat_cache (root, entries, updated_at) VALUES (?, ?, ?) "
-      "ON CONFLICT (root) DO UPDATE SET entries = excluded.entries, "
-      "updated_at = excluded.updated_at",
-      {root, encoded, now_millis});
+Status SaveStatCache(const std::filesystem::path& dir, const std::string& root,
+                     std::string_view encoded) {
+  std::error_code ec;
+  std::filesystem::create_directories(dir, ec);
+  if (ec) return Internal("cannot create '{}': {}", dir.string(), ec.message());
+  const std::filesystem::path file = CacheFile(dir, root);
+  // Unique per writer, so that concurrent saves of one cache each rename a whole file.
+  const std::filesystem::path temporary =
+      file.string() + ".tmp-" + RandomHex(16);
+  FileDescriptor fd(::open(temporary.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644));
+  if (fd.get() < 0) return ErrnoError(errno, "cannot create", temporary);
+  Status written = WriteAll(fd.get(), encoded, temporary);
+  if (written.ok() && fd.Close() != 0) written = ErrnoError(errno, "cannot write", temporary);
+  if (written.ok() && ::rename(temporary.c_str(), file.c_str()) != 0) {
+    written = ErrnoError(errno, "cannot rename", temporary);
+  }
+  if (!written.ok()) ::unlink(temporary.c_str());
+  return written;
 }
 
 }  // namespace sluice::datasets::internal

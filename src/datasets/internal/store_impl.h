@@ -61,7 +61,6 @@ struct NewVersion {
   ChunkingParams chunking;
   // Recorded in the same transaction.
   std::vector<internal::PackInfo> packs;
-  std::optional<std::pair<std::string, std::string>> stat_cache;  // root, encoded cache
   // The writer's lease, checked inside the recording transaction (empty: not checked).
   std::string lease_id;
   // For pull: this exact version number (kAlreadyExists when taken by another digest).
@@ -75,6 +74,7 @@ struct DatasetStore::Impl {
   storage::Database& db;
   storage::BlobStore& blobs;
   const std::filesystem::path root;
+  const std::filesystem::path stat_caches;  // root/.sluice/stat-cache (stat_cache.h)
   const Clock& clock;
   const StoreOptions config;
   // Workers beside the calling thread (which works too); null when StoreOptions::threads is 1.
@@ -98,9 +98,9 @@ struct DatasetStore::Impl {
                                  internal::PackSet* packs, Progress* progress,
                                  const std::string& label);
 
-  // Records a version whose objects and manifest are durable, with its packs' index rows and its
-  // stat cache, in one transaction. Returns the version and whether it was already the latest
-  // (then nothing but the packs and the cache is written).
+  // Records a version whose objects and manifest are durable, with its packs' index rows, in one
+  // transaction. Returns the version and whether it was already the latest (then nothing but the
+  // packs is written).
   Result<std::pair<VersionInfo, bool>> RecordVersion(const NewVersion& v);
   // The same, begun before the version is complete: the transaction inserts the rows of `packs`
   // (under `lease_id` when not empty), then calls `rest` for the version (its `packs` and
