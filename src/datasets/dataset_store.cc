@@ -38,6 +38,14 @@ using Json = nlohmann::json;
 
 namespace {
 
+// A stat cache that cannot be saved costs only a re-hash next time: a warning, not a failure.
+void SaveStatCacheOrWarn(const fs::path& dir, const std::string& root, std::string_view encoded) {
+  if (Status saved = internal::SaveStatCache(dir, root, encoded); !saved.ok()) {
+    SLUICE_LOG_WARN("the stat cache of '{}' was not saved ({}): its next status reads every file",
+                    root, saved.message());
+  }
+}
+
 Json ParseJsonColumn(const storage::Value& v) {
   if (v.is_null() || v.AsText().empty()) return nullptr;
   Json j = Json::parse(v.AsText(), nullptr, false);
@@ -403,13 +411,16 @@ Result<std::pair<VersionInfo, bool>> DatasetStore::Impl::RecordVersion(const New
 
 Result<std::pair<VersionInfo, bool>> DatasetStore::Impl::RecordVersion(
     std::span<const internal::PackInfo> packs, const std::string& lease_id,
-    const std::function<const NewVersion*()>& rest) {
+    const std::function<const NewVersion*()>& rest, bool release_lease) {
   VersionInfo recorded;
   bool unchanged = false;
   SLUICE_RETURN_IF_ERROR(db.Write([&](Connection& c) -> Status {
     unchanged = false;
     const int64_t now = clock.NowMillis();
-    if (!lease_id.empty()) SLUICE_RETURN_IF_ERROR(internal::Lease::CheckHeld(c, lease_id));
+    if (!lease_id.empty()) {
+      SLUICE_RETURN_IF_ERROR(internal::Lease::CheckHeld(c, lease_id));
+      if (release_lease) SLUICE_RETURN_IF_ERROR(internal::Lease::ReleaseWithin(c, lease_id));
+    }
     const auto t0 = std::chrono::steady_clock::now();
     SLUICE_RETURN_IF_ERROR(internal::InsertPacks(c, packs, now));
     const auto t1 = std::chrono::steady_clock::now();
@@ -622,8 +633,9 @@ Result<AddResult> DatasetStore::Add(const fs::path& path, const AddOptions& opti
   std::future<Result<std::pair<VersionInfo, bool>>> recording;
   auto start_recording = [&] {
     recording = std::async(std::launch::async, [this, &packs, &lease_id, rest_ready] {
-      return impl_->RecordVersion(packs.packs(), lease_id,
-                                  [&rest_ready] { return rest_ready.get(); });
+      return impl_->RecordVersion(
+          packs.packs(), lease_id, [&rest_ready] { return rest_ready.get(); },
+          /*release_lease=*/true);
     });
   };
   struct Handover {
@@ -676,15 +688,18 @@ Result<AddResult> DatasetStore::Add(const fs::path& path, const AddOptions& opti
   if (!recording.valid()) start_recording();
   handover.Give(&nv);
   SLUICE_ASSIGN_OR_RETURN(auto recorded, recording.get());
-  phase("recorded the version");
-  // Only now, so that the cache never speaks for a version that was not recorded.
-  const std::string cache_bytes = ingested.cache.Finish(ingested.cache_complete ? digest : "");
-  // Rewriting an unchanged cache costs as much as the rest of recording an unchanged tree.
-  if (cache.converted() || cache_bytes != cache.encoded()) {
-    SLUICE_RETURN_IF_ERROR(internal::SaveStatCache(impl_->stat_caches, rel, cache_bytes));
-  }
+  // Recorded: the packs belong to the version, and its transaction released the lease.
   discard.armed = false;
+  lease->Released();
   lease.reset();
+  phase("recorded the version");
+  // Only now, so that the cache never speaks for a version that was not recorded. Rewriting an
+  // unchanged cache costs as much as the rest of recording an unchanged tree. A cache that
+  // cannot be saved costs a re-hash next time.
+  const std::string cache_bytes = ingested.cache.Finish(ingested.cache_complete ? digest : "");
+  if (cache.converted() || cache_bytes != cache.encoded()) {
+    SaveStatCacheOrWarn(impl_->stat_caches, rel, cache_bytes);
+  }
 
   result.version = std::move(recorded.first);
   result.unchanged = recorded.second;
@@ -777,8 +792,7 @@ Result<std::vector<PathStatus>> DatasetStore::CheckStatus(std::string_view name,
         internal::CacheMatchesTree(cache, files)) {
       if (cache.converted()) {
         // A row of the old text format: saved in the current one, so it is decoded fast later.
-        SLUICE_RETURN_IF_ERROR(
-            internal::SaveStatCache(impl_->stat_caches, v.path, cache.encoded()));
+        SaveStatCacheOrWarn(impl_->stat_caches, v.path, cache.encoded());
       }
       out.push_back(std::move(ps));
       continue;
@@ -796,8 +810,7 @@ Result<std::vector<PathStatus>> DatasetStore::CheckStatus(std::string_view name,
     const std::string complete_digest = now.cache_complete ? digest : "";
     if (now.hashed_files > 0 || cache.manifest_digest() != complete_digest || cache.converted()) {
       // What was read is remembered, so the next status of these files is stat-only.
-      SLUICE_RETURN_IF_ERROR(internal::SaveStatCache(impl_->stat_caches, v.path,
-                                                     now.cache.Finish(complete_digest)));
+      SaveStatCacheOrWarn(impl_->stat_caches, v.path, now.cache.Finish(complete_digest));
     }
     out.push_back(std::move(ps));
   }

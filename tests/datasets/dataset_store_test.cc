@@ -341,6 +341,28 @@ TEST_F(StoreTest, StatCacheFilesFollowTheTreeAndRowsOfOlderVersionsAreRead) {
   EXPECT_EQ(files, 1u);
 }
 
+// The add's own transaction releases its lease; a stat cache that cannot be saved costs a
+// re-hash, not the version (whose packs stay).
+TEST_F(StoreTest, AnAddReleasesItsLeaseAndOutlivesAnUnsavedStatCache) {
+  for (int i = 0; i < 5; ++i) Write(fmt::format("u/f{}.txt", i), "u" + std::to_string(i));
+  // A file where the folder of stat caches goes: no cache can be saved.
+  testing::WriteFile(root_ / ".sluice" / "stat-cache", "in the way");
+  ASSERT_OK_AND_ASSIGN(AddResult added, Add("u", "u"));
+  EXPECT_EQ(added.version.version, 1);
+  int64_t leases = -1;
+  ASSERT_THAT(workspace_->database().Read([&](storage::Connection& c) -> Status {
+    SLUICE_ASSIGN_OR_RETURN(std::vector<storage::Row> rows,
+                            c.Query("SELECT COUNT(*) FROM dataset_leases"));
+    leases = rows[0][0].AsInt();
+    return Status::Ok();
+  }),
+              IsOk());
+  EXPECT_EQ(leases, 0);
+  std::filesystem::remove_all(root_ / "u");
+  ASSERT_THAT(store_->Checkout("u", {}), IsOk());
+  EXPECT_EQ(Read("u/f3.txt"), "u3");
+}
+
 TEST_F(StoreTest, CheckoutRestoresAndProtectsUnsavedChanges) {
   Write("c.txt", "version one");
   ASSERT_THAT(Add("c.txt", "c"), IsOk());

@@ -94,6 +94,10 @@ Status Lease::CheckHeld(Connection& c, const std::string& id) {
   return Status::Ok();
 }
 
+Status Lease::ReleaseWithin(Connection& c, const std::string& id) {
+  return c.Execute("DELETE FROM dataset_leases WHERE id = ?", {id});
+}
+
 Lease::Lease(storage::Database& database, const Clock& clock, std::string id,
              std::chrono::milliseconds ttl)
     : database_(database), clock_(clock), id_(std::move(id)), ttl_(ttl) {
@@ -104,6 +108,7 @@ Lease::~Lease() {
   renewer_.request_stop();
   wake_.notify_all();
   if (renewer_.joinable()) renewer_.join();
+  if (released_) return;
   // Best effort: a lease left behind expires or is found dead.
   (void)database_.Write(
       [&](Connection& c) { return c.Execute("DELETE FROM dataset_leases WHERE id = ?", {id_}); });

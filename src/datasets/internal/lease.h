@@ -47,6 +47,11 @@ class Lease {
   // (the process was paused longer than the ttl) may have been removed by a gc that then ran, so
   // its holder must not record anything that relies on what it saw before: kUnavailable.
   static Status CheckHeld(storage::Connection& c, const std::string& id);
+  // Inside a write transaction: removes the lease `id`, so that the transaction that records the
+  // holder's work also releases it (one commit, one fsync, instead of two). After that
+  // transaction commits, the holder calls Released(), and the destructor writes nothing.
+  static Status ReleaseWithin(storage::Connection& c, const std::string& id);
+  void Released() { released_ = true; }
 
   Lease(storage::Database& database, const Clock& clock, std::string id,
         std::chrono::milliseconds ttl);
@@ -58,6 +63,7 @@ class Lease {
   const Clock& clock_;
   const std::string id_;
   const std::chrono::milliseconds ttl_;
+  bool released_ = false;
   std::mutex mutex_;
   std::condition_variable_any wake_;
   std::jthread renewer_;  // last: stops before the members it uses go

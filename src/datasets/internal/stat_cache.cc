@@ -13,6 +13,7 @@
 #include "base/file_descriptor.h"
 #include "base/file_util.h"
 #include "base/hex.h"
+#include "base/log.h"
 #include "base/random.h"
 #include "base/sha256.h"
 
@@ -369,7 +370,12 @@ Result<std::string> LoadStatCacheBytes(const std::filesystem::path& dir, storage
                                        const std::string& root) {
   Result<std::string> file = ReadFileToString(CacheFile(dir, root));
   if (file.ok()) return file;
-  if (file.status().code() != StatusCode::kNotFound) return std::move(file).status();
+  if (file.status().code() != StatusCode::kNotFound) {
+    // Like a cache that does not decode: its files are read again.
+    SLUICE_LOG_WARN("the stat cache of '{}' cannot be read ({}): its files are read again", root,
+                    file.status().message());
+    return std::string();
+  }
   SLUICE_ASSIGN_OR_RETURN(std::vector<storage::Row> rows,
                           c.Query("SELECT entries FROM dataset_stat_cache WHERE root = ?", {root}));
   if (rows.empty()) return std::string();

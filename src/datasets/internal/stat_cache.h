@@ -110,8 +110,9 @@ Result<std::vector<Chunk>> ParseCachedChunks(std::string_view chunks);
 // other chunking parameters.
 Result<StatCache> LoadStatCache(const std::filesystem::path& dir, storage::Connection& c,
                                 const std::string& root, const ChunkingParams& chunking);
-// The cache of `root` as stored (either format), for StatCache::Decode: its file, else the row an
-// earlier Sluice kept in the database (table dataset_stat_cache, read through `c`), else empty.
+// The cache of `root` as stored (either format), for StatCache::Decode: its file (empty, with a
+// warning, when it cannot be read), else the row an earlier Sluice kept in the database (table
+// dataset_stat_cache, read through `c`), else empty.
 Result<std::string> LoadStatCacheBytes(const std::filesystem::path& dir, storage::Connection& c,
                                        const std::string& root);
 // Replaces the cache of `root` with `encoded` (StatCacheWriter::Finish's bytes), creating `dir`
