@@ -401,8 +401,8 @@ Result<ResolvedData> DatasetStore::Resolve(std::string_view ref) {
       if (files.ok()) {
         internal::StatCache cache(manifest.chunking);
         SLUICE_RETURN_IF_ERROR(impl_->db.Read([&](Connection& c) -> Status {
-          SLUICE_ASSIGN_OR_RETURN(cache, internal::LoadStatCache(impl_->stat_caches, c, v.path,
-                                                                 manifest.chunking));
+          SLUICE_ASSIGN_OR_RETURN(
+              cache, internal::LoadStatCache(impl_->stat_caches, c, v.path, manifest.chunking));
           return Status::Ok();
         }));
         Result<Ingested> now = impl_->IngestSources(*files, cache, manifest.chunking, manifest.kind,

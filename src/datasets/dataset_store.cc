@@ -596,8 +596,8 @@ Result<AddResult> DatasetStore::Add(const fs::path& path, const AddOptions& opti
   internal::StatCache cache;
   SLUICE_RETURN_IF_ERROR(impl_->db.Read([&](Connection& c) -> Status {
     SLUICE_ASSIGN_OR_RETURN(previous, impl_->Latest(c, options.name));
-    SLUICE_ASSIGN_OR_RETURN(
-        cache, internal::LoadStatCache(impl_->stat_caches, c, rel, options_.chunking));
+    SLUICE_ASSIGN_OR_RETURN(cache,
+                            internal::LoadStatCache(impl_->stat_caches, c, rel, options_.chunking));
     return Status::Ok();
   }));
 

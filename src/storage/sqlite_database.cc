@@ -333,8 +333,7 @@ class SqliteConnection final : public Connection {
         // Not copied: the values outlive the statement's use, as every caller's ResetOnExit
         // clears the bindings before returning. (A stat cache of 100,000 files is megabytes.)
         const std::string& text = value.AsText();
-        rc = sqlite3_bind_text64(stmt, i + 1, text.data(), text.size(), SQLITE_STATIC,
-                                 SQLITE_UTF8);
+        rc = sqlite3_bind_text64(stmt, i + 1, text.data(), text.size(), SQLITE_STATIC, SQLITE_UTF8);
       } else {
         rc = sqlite3_bind_null(stmt, i + 1);
       }

@@ -221,11 +221,10 @@ Status CsvChunkReader::State::ChunkError(const internal::ChunkScan& scan, bool f
     // Not the user's type but our guess from the first chunk: say how to fix it.
     const Type fits = internal::JoinTypes(bad->type, internal::ClassifyValue(bad->value));
     status =
-        Status(status.code(),
-               fmt::format("{} ({} {} rows); to read it, set "
-                           "CsvOptions::types[\"{}\"] to {}",
-                           status.message(), kInferredTypeNote, first_chunk_rows,
-                           names[bad->column], TypeName(fits)));
+        Status(status.code(), fmt::format("{} ({} {} rows); to read it, set "
+                                          "CsvOptions::types[\"{}\"] to {}",
+                                          status.message(), kInferredTypeNote, first_chunk_rows,
+                                          names[bad->column], TypeName(fits)));
   }
   return status;
 }

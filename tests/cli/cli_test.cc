@@ -8,9 +8,9 @@
 #include <cstdio>
 #include <cstdlib>
 #include <fstream>
+#include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
-#include <nlohmann/json.hpp>
 
 #include "base/clock.h"
 #include "http/client.h"
@@ -77,8 +77,8 @@ TEST_F(CliTest, StartsAgainWithRuntimeSettingsUnlessTheUserSetThem) {
   setenv("GLIBC_TUNABLES", "glibc.malloc.arena_max=2", 1);
   r = Sluice({"--version"});
   ASSERT_EQ(r.exit_code, 0) << r.err;
-  EXPECT_THAT(r.err,
-              HasSubstr("runtime: OMP_WAIT_POLICY=passive GLIBC_TUNABLES=glibc.malloc.arena_max=2"));
+  EXPECT_THAT(
+      r.err, HasSubstr("runtime: OMP_WAIT_POLICY=passive GLIBC_TUNABLES=glibc.malloc.arena_max=2"));
 }
 
 TEST_F(CliTest, WithoutWorkspaceSaysToInit) {

@@ -335,7 +335,8 @@ TEST_F(StoreTest, StatCacheFilesFollowTheTreeAndRowsOfOlderVersionsAreRead) {
   EXPECT_EQ(mended[0].hashed_files, 0u);
   // No temporary files are left behind.
   size_t files = 0;
-  for ([[maybe_unused]] const auto& entry : std::filesystem::directory_iterator(file.parent_path())) {
+  for ([[maybe_unused]] const auto& entry :
+       std::filesystem::directory_iterator(file.parent_path())) {
     ++files;
   }
   EXPECT_EQ(files, 1u);

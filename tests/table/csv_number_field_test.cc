@@ -331,8 +331,8 @@ TEST(FastRecordsTest, ErrorsNameLineColumnAndValue) {
           internal::SetNumberBatchesEnabled(true);
           EXPECT_THAT(fused, StatusIs(StatusCode::kInvalidArgument, c.message))
               << c.line << tail << (batches ? "" : " (no batches)");
-          EXPECT_TRUE(SameBits(fused,
-                               internal::ParseCsvWithChunkSize(text, options, chunk_bytes, false)));
+          EXPECT_TRUE(
+              SameBits(fused, internal::ParseCsvWithChunkSize(text, options, chunk_bytes, false)));
         }
       }
     }
@@ -367,8 +367,8 @@ TEST(FastRecordsTest, NullTokensThatLookLikeNumbersAndOtherDelimiters) {
 // FastRecords takes one field at a time), and at a rate of one in `odd` one that neither takes.
 std::string BatchField(std::mt19937_64& rng, bool integer, uint64_t odd) {
   if (odd != 0 && rng() % odd == 0) {
-    static const char* const kOdd[] = {"",   "-",   ".",  "-.",  "1.2.3", "--1", "1-2",
-                                       "1e5", " 1", "+-", "\"1\"", "1\r2", "9x", ".."};
+    static const char* const kOdd[] = {"",    "-",  ".",  "-.",    "1.2.3", "--1", "1-2",
+                                       "1e5", " 1", "+-", "\"1\"", "1\r2",  "9x",  ".."};
     // A point is odd only in an int64 column.
     if (integer && rng() % 4 == 0) return rng() % 2 == 0 ? "2.5" : "-7.";
     return kOdd[rng() % (sizeof kOdd / sizeof kOdd[0])];
@@ -425,7 +425,8 @@ TEST(NumberBatchTest, RecordsParseAsOneFieldAtATimeBitForBit) {
       one_at_a_time = internal::ParseCsvWithChunkSize(csv, options, chunk_bytes);
     }
     ASSERT_TRUE(SameBits(batches, one_at_a_time));
-    ASSERT_TRUE(SameBits(batches, internal::ParseCsvWithChunkSize(csv, options, chunk_bytes, false)));
+    ASSERT_TRUE(
+        SameBits(batches, internal::ParseCsvWithChunkSize(csv, options, chunk_bytes, false)));
     if (odd == 0) {
       ASSERT_OK(batches.status());
       ASSERT_EQ(batches->num_rows(), rows);

@@ -22,18 +22,24 @@ namespace {
 
 bool SameDouble(double a, double b) { return std::memcmp(&a, &b, sizeof a) == 0; }
 
-// The column's values fed in blocks of `block` rows, nulls where `valid` says.
-ColumnState Consumed(const std::vector<double>& values, const std::vector<uint8_t>& valid,
-                     size_t block) {
-  const table::Column column = table::Column::Float64("x", values, valid);
-  ColumnState state(table::Type::kFloat64);
-  state.needs.values = true;
+// `column` fed in blocks of `block` rows to a state that computes `needs`.
+ColumnState Consumed(const table::Column& column, const ColumnNeeds& needs, size_t block) {
+  ColumnState state(column.type());
+  state.needs = needs;
   std::vector<uint8_t> scratch;
-  for (size_t begin = 0; begin < values.size(); begin += block) {
-    const size_t n = std::min(block, values.size() - begin);
+  for (size_t begin = 0; begin < column.size(); begin += block) {
+    const size_t n = std::min(block, column.size() - begin);
     state.Consume(MakeBlock(column, begin, n, static_cast<int64_t>(begin), nullptr, scratch));
   }
   return state;
+}
+
+// The values fed in blocks of `block` rows, nulls where `valid` says, keeping the values.
+ColumnState Consumed(const std::vector<double>& values, const std::vector<uint8_t>& valid,
+                     size_t block) {
+  ColumnNeeds needs;
+  needs.values = true;
+  return Consumed(table::Column::Float64("x", values, valid), needs, block);
 }
 
 void ExpectAsDoubles(const std::vector<double>& values, const std::vector<uint8_t>& valid,
@@ -184,14 +190,9 @@ TEST(ColumnStateTest, DistinctIntegersNearAndFarAreAllCounted) {
     for (size_t i = 0; i < values.size(); ++i) {
       if (valid[i] != 0) ++expected[values[i]];
     }
-    const table::Column column = table::Column::Int64("x", values, valid);
-    ColumnState state(table::Type::kInt64);
-    state.needs.distinct = true;
-    std::vector<uint8_t> scratch;
-    for (size_t begin = 0; begin < values.size(); begin += kBlockRows) {
-      const size_t n = std::min(kBlockRows, values.size() - begin);
-      state.Consume(MakeBlock(column, begin, n, static_cast<int64_t>(begin), nullptr, scratch));
-    }
+    ColumnNeeds needs;
+    needs.distinct = true;
+    const ColumnState state = Consumed(table::Column::Int64("x", values, valid), needs, kBlockRows);
     EXPECT_EQ(state.distinct().i64, expected) << trial;
   }
 }

@@ -6,7 +6,6 @@
 #include <unistd.h>
 
 #include <cerrno>
-
 #include <charconv>
 #include <memory>
 
@@ -397,8 +396,7 @@ Status SaveStatCache(const std::filesystem::path& dir, const std::string& root,
   if (ec) return Internal("cannot create '{}': {}", dir.string(), ec.message());
   const std::filesystem::path file = CacheFile(dir, root);
   // Unique per writer, so that concurrent saves of one cache each rename a whole file.
-  const std::filesystem::path temporary =
-      file.string() + ".tmp-" + RandomHex(16);
+  const std::filesystem::path temporary = file.string() + ".tmp-" + RandomHex(16);
   FileDescriptor fd(::open(temporary.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644));
   if (fd.get() < 0) return ErrnoError(errno, "cannot create", temporary);
   Status written = WriteAll(fd.get(), encoded, temporary);

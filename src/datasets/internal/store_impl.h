@@ -108,9 +108,10 @@ struct DatasetStore::Impl {
   // everything back (kFailedPrecondition). `rest` may run on another thread, inside the write lock:
   // it must not wait for anything that itself waits for this database's write lock.
   // `release_lease`: the transaction also removes the lease (internal::Lease::ReleaseWithin).
-  Result<std::pair<VersionInfo, bool>> RecordVersion(
-      std::span<const internal::PackInfo> packs, const std::string& lease_id,
-      const std::function<const NewVersion*()>& rest, bool release_lease = false);
+  Result<std::pair<VersionInfo, bool>> RecordVersion(std::span<const internal::PackInfo> packs,
+                                                     const std::string& lease_id,
+                                                     const std::function<const NewVersion*()>& rest,
+                                                     bool release_lease = false);
 
   // Table profiles of the table files among `entries`, reusing the profiles `previous` holds for
   // files with the same digest.

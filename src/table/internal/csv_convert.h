@@ -289,9 +289,9 @@ inline FastRun PlacedSink::FastRecords(std::string_view text, size_t pos, size_t
       batch_limit >= 64 + pos ? text.data() + (batch_limit - 64) : nullptr;
   while (run.records < max_records && run.end < stop) {
     if (scalar_records_ == 0 && last_batch != nullptr) {
-      const NumberBatchRun batch = ParseNumberBatches(
-          batch_layout_, field, last_batch, max_records - run.records, first_row_ + rows_,
-          delimiter);
+      const NumberBatchRun batch =
+          ParseNumberBatches(batch_layout_, field, last_batch, max_records - run.records,
+                             first_row_ + rows_, delimiter);
       rows_ += batch.records;
       run.records += batch.records;
       field = batch.end;

@@ -92,7 +92,7 @@ SLUICE_NUMBER_BATCH NumberBatchRun Batches(const NumberBatchLayout& layout, cons
   const __m512i minuses = _mm512_set1_epi8('-');
   const __m512i pluses = _mm512_set1_epi8('+');
   const __m512i minus_one = _mm512_set1_epi8(-1);
-  const __m512i tens = _mm512_set1_epi16(0x010A);        // byte pairs (10, 1)
+  const __m512i tens = _mm512_set1_epi16(0x010A);          // byte pairs (10, 1)
   const __m512i hundreds = _mm512_set1_epi32(0x00010064);  // 16-bit pairs (100, 1)
   const __m512i ten_thousand = _mm512_set1_epi64(10000);
   const __m512d powers = _mm512_load_pd(kPowersOfTen);
@@ -119,8 +119,7 @@ SLUICE_NUMBER_BATCH NumberBatchRun Batches(const NumberBatchLayout& layout, cons
     const uint64_t crlf = (_mm512_cmpeq_epi8_mask(window, returns) << 1) & line_ends & lane_ends;
     const __m512i end_at = _mm512_maskz_compress_epi8(lane_ends, iota);  // byte j: lane j's end
     const __m512i text_end_at =
-        crlf == 0 ? end_at
-                  : _mm512_maskz_compress_epi8((lane_ends & ~crlf) | (crlf >> 1), iota);
+        crlf == 0 ? end_at : _mm512_maskz_compress_epi8((lane_ends & ~crlf) | (crlf >> 1), iota);
     // Per byte of lane j: the window offset of the field's byte it takes (its field's text
     // right-aligned in the lane), and the end before the field (-1 for lane 0).
     const __m512i at = _mm512_add_epi8(_mm512_permutexvar_epi8(lane, text_end_at), offset);
@@ -144,7 +143,8 @@ SLUICE_NUMBER_BATCH NumberBatchRun Batches(const NumberBatchLayout& layout, cons
 
     const uint32_t float_lanes = layout.float_lanes[column];
     const uint32_t pointed = Lanes(point);
-    uint32_t ok = Lanes(first) & Lanes(digits) & ~Lanes(in_field & ~(digits | point | (sign & first)));
+    uint32_t ok =
+        Lanes(first) & Lanes(digits) & ~Lanes(in_field & ~(digits | point | (sign & first)));
     ok &= ~static_cast<uint32_t>(_mm512_test_epi64_mask(below, point_bytes));  // two points
     ok &= ~(pointed & ~float_lanes);  // an int64 column takes no point
     ok &= ~(record_ends ^ layout.last_lanes[column]);
@@ -153,9 +153,9 @@ SLUICE_NUMBER_BATCH NumberBatchRun Batches(const NumberBatchLayout& layout, cons
 
     // The digits, the point squeezed out: the bytes up to it move up one.
     const __m512i up_to_point = _mm512_or_si512(below, point_bytes);
-    const __m512i squeezed = _mm512_maskz_permutexvar_epi8(
-        ~(_mm512_movepi8_mask(up_to_point) & kLaneFirstBytes), _mm512_add_epi8(iota, up_to_point),
-        bytes);
+    const __m512i squeezed =
+        _mm512_maskz_permutexvar_epi8(~(_mm512_movepi8_mask(up_to_point) & kLaneFirstBytes),
+                                      _mm512_add_epi8(iota, up_to_point), bytes);
     const __m512i digit_values = _mm512_sub_epi8(squeezed, zeros);
     const __m512i clean =
         _mm512_maskz_mov_epi8(_mm512_cmplt_epu8_mask(digit_values, ten), digit_values);
@@ -167,24 +167,21 @@ SLUICE_NUMBER_BATCH NumberBatchRun Batches(const NumberBatchLayout& layout, cons
     const __m512i integers =
         _mm512_mask_sub_epi64(magnitude, negative, _mm512_setzero_si512(), magnitude);
     // Digits after the point: a lane's leading zero bits over 8 (8 without a point, taken as 0).
-    const __m512i fraction_digits =
-        _mm512_and_si512(_mm512_srli_epi64(_mm512_lzcnt_epi64(point_bytes), 3),
-                         _mm512_set1_epi64(7));
+    const __m512i fraction_digits = _mm512_and_si512(
+        _mm512_srli_epi64(_mm512_lzcnt_epi64(point_bytes), 3), _mm512_set1_epi64(7));
     // As NumberField::Double: an exact integer over an exact power of ten, then the sign.
     const __m512d quotients = _mm512_div_pd(_mm512_cvtepi64_pd(magnitude),
                                             _mm512_permutexvar_pd(fraction_digits, powers));
-    const __m512i doubles =
-        _mm512_mask_xor_epi64(_mm512_castpd_si512(quotients), negative,
-                              _mm512_castpd_si512(quotients), sign_bits);
-    _mm512_store_si512(values,
-                       _mm512_mask_blend_epi64(static_cast<__mmask8>(float_lanes), integers,
-                                               doubles));
+    const __m512i doubles = _mm512_mask_xor_epi64(_mm512_castpd_si512(quotients), negative,
+                                                  _mm512_castpd_si512(quotients), sign_bits);
+    _mm512_store_si512(
+        values, _mm512_mask_blend_epi64(static_cast<__mmask8>(float_lanes), integers, doubles));
 
     const uint32_t* const columns = &layout.lane_columns[column * 9];
     const uint8_t* const rows = &layout.lane_rows[column * 9];
     for (uint32_t j = 0; j < taken; ++j) {
-      std::memcpy(static_cast<char*>(layout.outputs[columns[j]]) + (row + rows[j]) * 8,
-                  &values[j], 8);
+      std::memcpy(static_cast<char*>(layout.outputs[columns[j]]) + (row + rows[j]) * 8, &values[j],
+                  8);
     }
     const uint32_t taken_ends = record_ends & ((1u << taken) - 1);
     if (taken_ends != 0) {
@@ -222,8 +219,8 @@ NumberBatchRun ParseNumberBatches(const NumberBatchLayout& layout, const char* t
 
 bool NumberBatchesAvailable() { return false; }
 void SetNumberBatchesEnabled(bool) {}
-NumberBatchRun ParseNumberBatches(const NumberBatchLayout&, const char* text, const char*,
-                                  size_t, size_t, char) {
+NumberBatchRun ParseNumberBatches(const NumberBatchLayout&, const char* text, const char*, size_t,
+                                  size_t, char) {
   return {0, text, true};
 }
 

@@ -12,7 +12,7 @@
 // the caller parses the usual way. Values of a record not taken may have been written; the
 // caller writes that row again.
 //
-//   NumberBatchLayout layout(columns, width);          // once per sink
+//   NumberBatchLayout layout({f64.data(), i64.data()}, {true, false});  // once per sink
 //   if (NumberBatchesAvailable()) {
 //     const NumberBatchRun run = ParseNumberBatches(layout, text, last, max_records, row, ',');
 //   }
@@ -45,7 +45,7 @@ struct NumberBatchLayout {
 };
 
 struct NumberBatchRun {
-  size_t records = 0;       // whole records written
+  size_t records = 0;         // whole records written
   const char* end = nullptr;  // where the next record starts
   // Whether the run stopped at a record it cannot take, rather than at `last` or max_records.
   bool refused = false;
@@ -62,7 +62,6 @@ void SetNumberBatchesEnabled(bool enabled);
 // 64 bytes that start at or before `last` (so only records starting before last + 64 are taken).
 // `delimiter` must pass NumberFieldDelimiter. NumberBatchesAvailable() must be true.
 NumberBatchRun ParseNumberBatches(const NumberBatchLayout& layout, const char* text,
-                                  const char* last, size_t max_records, size_t row,
-                                  char delimiter);
+                                  const char* last, size_t max_records, size_t row, char delimiter);
 
 }  // namespace sluice::table::internal
