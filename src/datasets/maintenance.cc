@@ -21,6 +21,7 @@ namespace fs = std::filesystem;
 using internal::ObjectLocation;
 using storage::Connection;
 using storage::Row;
+using storage::Value;
 
 namespace {
 
@@ -287,12 +288,22 @@ Result<GcReport> DatasetStore::Gc(const GcOptions& options) {
         return Unavailable("versions changed while gc ran; nothing was removed: run gc again");
       }
     }
-    for (const std::string& p : dead_packs) {
+    // The object index has no index by pack, so each statement scans it once: many packs a
+    // statement.
+    constexpr size_t kPacksPerStatement = 500;
+    std::vector<Value> params;
+    for (size_t start = 0; start < dead_packs.size(); start += kPacksPerStatement) {
+      const size_t end = std::min(dead_packs.size(), start + kPacksPerStatement);
+      params.assign(dead_packs.begin() + start, dead_packs.begin() + end);
+      std::string list = "?";
+      for (size_t i = start + 1; i < end; ++i) list += ",?";
       SLUICE_RETURN_IF_ERROR(c.Execute(
-          "DELETE FROM dataset_objects WHERE pack_id IN (SELECT id FROM dataset_packs WHERE "
-          "digest = ?)",
-          {p}));
-      SLUICE_RETURN_IF_ERROR(c.Execute("DELETE FROM dataset_packs WHERE digest = ?", {p}));
+          fmt::format("DELETE FROM dataset_objects WHERE pack_id IN (SELECT id FROM dataset_packs "
+                      "WHERE digest IN ({}))",
+                      list),
+          params));
+      SLUICE_RETURN_IF_ERROR(
+          c.Execute(fmt::format("DELETE FROM dataset_packs WHERE digest IN ({})", list), params));
     }
     return Status::Ok();
   }));

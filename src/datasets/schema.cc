@@ -49,7 +49,7 @@ CREATE TABLE dataset_packs (
   object_count BIGINT NOT NULL,
   created_at   BIGINT NOT NULL
 );
--- Where each stored object is: one location per digest.
+-- Where each stored object is: one location per digest. Version 3 rebuilds this table.
 CREATE TABLE dataset_objects (
   digest      TEXT   PRIMARY KEY,
   pack_id     BIGINT NOT NULL REFERENCES dataset_packs(id),
@@ -105,9 +105,29 @@ CREATE TABLE dataset_validations (
 CREATE INDEX dataset_validations_by_version ON dataset_validations (name, version);
 )sql";
 
+// The object index as one B-tree keyed by digest. Version 1's table was three: the rowid table,
+// its digest key and an index by pack, whose entries land at random places when a version's
+// objects go in digest order. Measured on 100,000 new objects: 0.31-0.45 s to insert, against
+// 0.14-0.16 s now. Without that index a foreign key on pack_id would scan the whole table for
+// every pack row gc deletes, so gc keeps objects and packs consistent itself (one transaction
+// deletes a pack's objects, then the pack).
+constexpr std::string_view kV3 = R"sql(
+CREATE TABLE dataset_objects_v3 (
+  digest      TEXT   PRIMARY KEY,
+  pack_id     BIGINT NOT NULL,
+  pack_offset BIGINT NOT NULL,
+  size_bytes  BIGINT NOT NULL
+) WITHOUT ROWID;
+INSERT INTO dataset_objects_v3 (digest, pack_id, pack_offset, size_bytes)
+  SELECT digest, pack_id, pack_offset, size_bytes FROM dataset_objects ORDER BY digest;
+DROP TABLE dataset_objects;
+ALTER TABLE dataset_objects_v3 RENAME TO dataset_objects;
+)sql";
+
 constexpr storage::Migration kMigrations[] = {
     {1, "versioned datasets, versions, tags, packs, objects, stat cache, remotes, leases", kV1},
     {2, "validation results of dataset versions", kV2},
+    {3, "the object index as one B-tree keyed by digest", kV3},
 };
 
 }  // namespace

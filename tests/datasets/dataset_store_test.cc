@@ -456,29 +456,34 @@ TEST_F(StoreTest, GcRemovesOnlyWhatNoVersionReaches) {
   ASSERT_OK_AND_ASSIGN(GcReport nothing, store_->Gc({.min_age = std::chrono::seconds(0)}));
   EXPECT_EQ(nothing.removed_bytes, 0u);
 
+  Write("k.txt", "also dropped");
+  ASSERT_THAT(Add("k.txt", "k"), IsOk());
   ASSERT_THAT(store_->Remove("g", 2, false), IsOk());
+  ASSERT_THAT(store_->Remove("k", 1, false), IsOk());
   ASSERT_OK_AND_ASSIGN(GcReport dry,
                        store_->Gc({.dry_run = true, .min_age = std::chrono::seconds(0)}));
   EXPECT_TRUE(dry.dry_run);
-  EXPECT_EQ(dry.removed_packs, 1u);
-  EXPECT_EQ(dry.removed_manifests, 1u);
+  EXPECT_EQ(dry.removed_packs, 2u);
+  EXPECT_EQ(dry.removed_manifests, 2u);
   EXPECT_GT(dry.removed_bytes, 0u);
   ASSERT_OK_AND_ASSIGN(auto before, workspace_->blobs().List());
   ASSERT_OK_AND_ASSIGN(GcReport real, store_->Gc({.min_age = std::chrono::seconds(0)}));
   EXPECT_EQ(real.removed_bytes, dry.removed_bytes);
   ASSERT_OK_AND_ASSIGN(auto after, workspace_->blobs().List());
-  EXPECT_EQ(after.size(), before.size() - 2);
+  EXPECT_EQ(after.size(), before.size() - 4);
   ASSERT_OK_AND_ASSIGN(VerifyReport report, store_->Verify());
   EXPECT_TRUE(report.ok());
   EXPECT_EQ(report.versions, 2u);
   fs::remove(Path("g.txt"));
   ASSERT_THAT(store_->Checkout("g@1", {}), IsOk());
   EXPECT_EQ(Read("g.txt"), "kept content");
-  // Re-adding the dropped content stores it again.
+  // Re-adding the dropped contents stores them again: the index forgot both dead packs.
   Write("g.txt", "dropped content");
   ASSERT_OK_AND_ASSIGN(AddResult again, Add("g.txt", "g"));
   EXPECT_EQ(again.version.version, 3);
   EXPECT_EQ(again.new_bytes, 15u);
+  ASSERT_OK_AND_ASSIGN(AddResult k_again, Add("k.txt", "k"));
+  EXPECT_EQ(k_again.new_bytes, 12u);
 }
 
 TEST_F(StoreTest, GcKeepsYoungUnrecordedBlobsAndNeverTouchesForeignOnes) {
