@@ -19,7 +19,7 @@ namespace sluice {
 int HexDigitValue(char c);
 
 // Writes the hex.size() / 2 bytes `hex` spells (digits 0-9, a-f, A-F) to `out`. False for an odd
-// length or any other character; `out` then holds an unspecified prefix.
+// length or any other character; `out` then holds unspecified bytes.
 [[nodiscard]] bool HexToBytes(std::string_view hex, char* out);
 
 // HexToBytes into a string; "" when `hex` is not hex.

@@ -536,18 +536,24 @@ Result<TransferReport> DatasetStore::Pull(const TransferOptions& options) {
       PackInfo& info = fetched[i];
       info.digest = packs[i];
       SLUICE_ASSIGN_OR_RETURN(bool present, impl_->blobs.Has(packs[i]));
+      std::vector<ObjectLocation> objects;
       if (present) {
-        SLUICE_ASSIGN_OR_RETURN(info.objects, ScanStoredPack(impl_->blobs, packs[i]));
+        SLUICE_ASSIGN_OR_RETURN(objects, ScanStoredPack(impl_->blobs, packs[i]));
       } else {
         internal::PackScanner scanner(packs[i], [&](const ObjectLocation& o) {
-          info.objects.push_back(o);
+          objects.push_back(o);
           return Status::Ok();
         });
         SLUICE_ASSIGN_OR_RETURN(uint64_t n, CopyBlob(*remote.objects, impl_->blobs, packs[i],
                                                      &scanner, options.progress));
         bytes += n;
       }
-      for (const ObjectLocation& o : info.objects) info.size_bytes = o.offset + o.size_bytes;
+      info.objects.reserve(objects.size());
+      for (const ObjectLocation& o : objects) {
+        SLUICE_ASSIGN_OR_RETURN(internal::PackedObject packed, internal::ToPackedObject(o));
+        info.objects.push_back(packed);
+        info.size_bytes = o.offset + o.size_bytes;
+      }
       return Status::Ok();
     }();
     if (!s.ok()) {

@@ -38,6 +38,19 @@ TEST(HexTest, RefusesWhatIsNotHex) {
   EXPECT_FALSE(HexToBytes(std::string_view("a\0", 2), out));
   EXPECT_EQ(HexToRaw("zz"), "");
   EXPECT_EQ(HexToRaw("123"), "");
+  // Every character that is not a hex digit, high or low, first or last in a digest.
+  std::string digest = Sha256::HexOf("abc");
+  char raw[32];
+  for (int c = 0; c < 256; ++c) {
+    if (HexDigitValue(static_cast<char>(c)) >= 0) continue;
+    for (size_t at : {size_t{0}, size_t{1}, digest.size() - 1}) {
+      std::string bad = digest;
+      bad[at] = static_cast<char>(c);
+      EXPECT_FALSE(HexToBytes(bad, raw)) << c << " at " << at;
+    }
+  }
+  EXPECT_EQ(HexDigitValue('\x80'), -1);
+  EXPECT_EQ(HexDigitValue('\xff'), -1);
 }
 
 TEST(HexTest, LittleEndian64) {

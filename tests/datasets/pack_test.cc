@@ -59,6 +59,12 @@ class FirstCommitFails final : public storage::BlobStore {
   int writers_ = 0;
 };
 
+Sha256::Digest DigestOf(std::string_view bytes) {
+  Sha256 hasher;
+  hasher.Update(bytes);
+  return hasher.Finish();
+}
+
 // The failing commit is joined while a third pack waits for room (at most two in flight), not by
 // Finish; Finish must still report it.
 TEST(PackSetTest, FinishReportsACommitThatFailedWhileWaitingForRoom) {
@@ -67,36 +73,49 @@ TEST(PackSetTest, FinishReportsACommitThatFailedWhileWaitingForRoom) {
   FirstCommitFails blobs(*real);
   PackSet packs(blobs, /*target_bytes=*/1);
   for (const std::string bytes : {"first", "second", "third"}) {
-    ASSERT_OK(packs.Add({{Sha256::HexOf(bytes), bytes}}));
+    const Sha256::Digest digest = DigestOf(bytes);
+    const std::pair<const Sha256::Digest*, std::string_view> object = {&digest, bytes};
+    ASSERT_OK(packs.Add({&object, 1}));
   }
   EXPECT_THAT(packs.Finish(), StatusIs(StatusCode::kResourceExhausted, "no space left on device"));
   EXPECT_EQ(packs.packs().size(), 2u);
 }
 
-// A digest that is not SHA-256 hex would make a garbage entry header: refused before anything is
-// written, so the pack still holds exactly the objects added before; read back, such a location
-// is data loss, not an out-of-bounds compare.
-TEST(PackTest, RefusesADigestThatIsNotSha256Hex) {
+// An entry is written under its raw digest and read back through its location in hex; a location
+// whose digest is not SHA-256 hex is refused on the way in (pull) and is data loss on a read, not
+// an out-of-bounds compare.
+TEST(PackTest, WritesRawDigestsAndReadsThemBackByLocation) {
   testing::TempDir dir;
   ASSERT_OK_AND_ASSIGN(auto blobs, storage::OpenLocalBlobStore(dir.path() / "objects"));
   ASSERT_OK_AND_ASSIGN(std::unique_ptr<PackWriter> writer, PackWriter::Create(*blobs));
   const std::string good = "good bytes";
-  ASSERT_OK(writer->Add(Sha256::HexOf(good), good));
-  const uint64_t size = writer->size_bytes();
-  const std::string upper_x = std::string(63, 'a') + "x";
-  for (const std::string& digest : {std::string("abc"), upper_x}) {
-    EXPECT_THAT(writer->Add(digest, "other"),
-                StatusIs(StatusCode::kInvalidArgument, "'" + digest + "' is not a SHA-256 digest"));
-  }
-  EXPECT_EQ(writer->size_bytes(), size);
+  ASSERT_OK(writer->Add(DigestOf(good), good));
   ASSERT_OK_AND_ASSIGN(PackInfo info, writer->Commit());
   ASSERT_EQ(info.objects.size(), 1u);
+  const PackedObject& packed = info.objects[0];
+  EXPECT_EQ(packed.hex(), Sha256::HexOf(good));
+  EXPECT_EQ(packed.offset, kPackMagic.size() + kPackEntryHeaderBytes);
+  EXPECT_EQ(packed.size_bytes, good.size());
+  EXPECT_EQ(info.size_bytes, packed.offset + good.size());
 
+  const ObjectLocation location{packed.hex(), info.digest, packed.offset, packed.size_bytes};
   PackReader reader(*blobs);
   std::string out;
-  ASSERT_OK(reader.Read(info.objects[0], out));
+  ASSERT_OK(reader.Read(location, out));
   EXPECT_EQ(out, good);
-  ObjectLocation bad = info.objects[0];
+  ASSERT_OK_AND_ASSIGN(PackedObject again, ToPackedObject(location));
+  EXPECT_EQ(again.digest, packed.digest);
+  EXPECT_EQ(again.offset, packed.offset);
+  EXPECT_EQ(again.size_bytes, packed.size_bytes);
+
+  const std::string upper_x = std::string(63, 'a') + "x";
+  for (const std::string& digest : {std::string("abc"), upper_x}) {
+    ObjectLocation bad = location;
+    bad.digest = digest;
+    EXPECT_THAT(ToPackedObject(bad),
+                StatusIs(StatusCode::kInvalidArgument, "'" + digest + "' is not a SHA-256 digest"));
+  }
+  ObjectLocation bad = location;
   bad.digest = "zz";
   EXPECT_THAT(reader.Read(bad, out),
               StatusIs(StatusCode::kDataLoss,

@@ -19,6 +19,7 @@ namespace sluice::datasets {
 namespace {
 
 using internal::ObjectLocation;
+using internal::PackedObject;
 using internal::PackInfo;
 using storage::Connection;
 using storage::Row;
@@ -26,9 +27,10 @@ using storage::Row;
 PackInfo Pack(const std::string& name, int objects) {
   PackInfo p{Sha256::HexOf(name), 0, {}};
   for (int i = 0; i < objects; ++i) {
-    ObjectLocation o{Sha256::HexOf(name + std::to_string(i)), p.digest,
-                     static_cast<uint64_t>(48 + 100 * i), static_cast<uint64_t>(60 + i)};
-    p.objects.push_back(o);
+    Sha256 hasher;
+    hasher.Update(name + std::to_string(i));
+    p.objects.push_back(
+        {hasher.Finish(), static_cast<uint64_t>(48 + 100 * i), static_cast<uint64_t>(60 + i)});
     p.size_bytes += 100;
   }
   return p;
@@ -37,7 +39,7 @@ PackInfo Pack(const std::string& name, int objects) {
 std::vector<std::string> Digests(const std::vector<PackInfo>& packs) {
   std::vector<std::string> out;
   for (const PackInfo& p : packs) {
-    for (const ObjectLocation& o : p.objects) out.push_back(o.digest);
+    for (const PackedObject& o : p.objects) out.push_back(o.hex());
   }
   return out;
 }
@@ -61,8 +63,8 @@ TEST(SchemaTest, VersionThreeRebuildsTheObjectIndexAndKeepsEveryLocation) {
     SLUICE_ASSIGN_OR_RETURN(auto found, internal::LookupObjects(c, Digests(packs)));
     EXPECT_EQ(found.size(), 305u);
     for (const PackInfo& p : packs) {
-      for (const ObjectLocation& o : p.objects) {
-        const ObjectLocation& got = found.at(o.digest);
+      for (const PackedObject& o : p.objects) {
+        const ObjectLocation& got = found.at(o.hex());
         EXPECT_EQ(got.pack, p.digest);
         EXPECT_EQ(got.offset, o.offset);
         EXPECT_EQ(got.size_bytes, o.size_bytes);
@@ -75,13 +77,12 @@ TEST(SchemaTest, VersionThreeRebuildsTheObjectIndexAndKeepsEveryLocation) {
   // location.
   PackInfo third = Pack("third", 3);
   third.objects.push_back(packs[1].objects[0]);
-  third.objects.back().pack = third.digest;
   ASSERT_OK((*db)->Write([&](Connection& c) { return internal::InsertPacks(c, {&third, 1}, 2); }));
   ASSERT_OK((*db)->Read([&](Connection& c) -> Status {
     SLUICE_ASSIGN_OR_RETURN(auto found, internal::LookupObjects(c, Digests({packs[1], third})));
     EXPECT_EQ(found.size(), 8u);
-    EXPECT_EQ(found.at(packs[1].objects[0].digest).pack, packs[1].digest);
-    EXPECT_EQ(found.at(third.objects[0].digest).pack, third.digest);
+    EXPECT_EQ(found.at(packs[1].objects[0].hex()).pack, packs[1].digest);
+    EXPECT_EQ(found.at(third.objects[0].hex()).pack, third.digest);
     return Status::Ok();
   }));
 }

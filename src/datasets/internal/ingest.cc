@@ -10,6 +10,7 @@
 #include <cstring>
 #include <future>
 #include <mutex>
+#include <unordered_map>
 #include <unordered_set>
 
 #include "base/file_descriptor.h"
@@ -93,6 +94,7 @@ class Ingestor {
     for (size_t i = 0; i < items.size(); ++i) {
       (items[i].stat->size_bytes > options_.chunking.threshold_bytes ? large : small).push_back(i);
     }
+    if (options_.packs != nullptr) claimed_.reserve(small.size());
     // Batches of small files, bounded in count and bytes so memory stays small.
     std::vector<std::pair<size_t, size_t>> batches;
     for (size_t start = 0; start < small.size();) {
@@ -148,32 +150,34 @@ class Ingestor {
   }
 
  private:
-  // Of the hashed objects, those to write: not located in the database and not already taken
-  // by this ingest (another thread, or an earlier file with the same content).
-  Result<std::vector<size_t>> ClaimNew(const std::vector<std::string>& digests) {
+  // Of the hashed objects (raw digests and the same in hex), those to write: not located in the
+  // database and not already taken by this ingest (another thread, or an earlier file with the
+  // same content).
+  Result<std::vector<size_t>> ClaimNew(const std::vector<Sha256::Digest>& digests,
+                                       const std::vector<std::string>& hex) {
     std::vector<size_t> fresh;
-    if (options_.packs == nullptr) return fresh;
     std::unordered_map<std::string, ObjectLocation> found;
     SLUICE_RETURN_IF_ERROR(options_.database->Read([&](storage::Connection& c) -> Status {
-      SLUICE_ASSIGN_OR_RETURN(found, LookupObjects(c, digests));
+      SLUICE_ASSIGN_OR_RETURN(found, LookupObjects(c, hex));
       return Status::Ok();
     }));
     std::lock_guard lock(claimed_mutex_);
     for (size_t i = 0; i < digests.size(); ++i) {
-      if (found.count(digests[i]) != 0) continue;
+      if (!found.empty() && found.count(hex[i]) != 0) continue;
       if (claimed_.insert(digests[i]).second) fresh.push_back(i);
     }
     return fresh;
   }
 
-  Status Store(const std::vector<std::string>& digests,
+  Status Store(const std::vector<Sha256::Digest>& digests, const std::vector<std::string>& hex,
                const std::vector<std::string_view>& bytes) {
     if (options_.packs == nullptr) return Status::Ok();
-    SLUICE_ASSIGN_OR_RETURN(std::vector<size_t> fresh, ClaimNew(digests));
-    std::vector<std::pair<std::string_view, std::string_view>> objects;
+    SLUICE_ASSIGN_OR_RETURN(std::vector<size_t> fresh, ClaimNew(digests, hex));
+    std::vector<std::pair<const Sha256::Digest*, std::string_view>> objects;
+    objects.reserve(fresh.size());
     uint64_t total = 0;
     for (size_t i : fresh) {
-      objects.emplace_back(digests[i], bytes[i]);
+      objects.emplace_back(&digests[i], bytes[i]);
       total += bytes[i].size();
     }
     SLUICE_RETURN_IF_ERROR(options_.packs->Add(objects));
@@ -277,7 +281,7 @@ class Ingestor {
       bytes_ += n;
       if (options_.progress != nullptr) options_.progress->Advance(n);
     }
-    SLUICE_RETURN_IF_ERROR(Store(kept_digests, kept_views));
+    SLUICE_RETURN_IF_ERROR(Store(raw, kept_digests, kept_views));
     for (size_t i : grown) SLUICE_RETURN_IF_ERROR(LargeFile(items[i], /*read_ahead=*/false));
     return Status::Ok();
   }
@@ -316,12 +320,15 @@ class Ingestor {
     std::vector<HashedChunk> hashed;
     const size_t consumed =
         chunker_.CutAndHash(std::span<const uint8_t>(bytes, b.end - b.start), b.at_end, hashed);
+    std::vector<Sha256::Digest> raw;
     std::vector<std::string> digests;
     std::vector<std::string_view> views;
+    raw.reserve(hashed.size());
     digests.reserve(hashed.size());
     views.reserve(hashed.size());
     size_t offset = b.start;
     for (const HashedChunk& h : hashed) {
+      raw.push_back(h.sha256);
       digests.push_back(ToHex(h.sha256.data(), h.sha256.size()));
       views.emplace_back(b.buffer->data() + offset, h.size_bytes);
       chunks.push_back({digests.back(), h.size_bytes});
@@ -329,7 +336,7 @@ class Ingestor {
       total += h.size_bytes;
       if (options_.progress != nullptr) options_.progress->Advance(h.size_bytes);
     }
-    SLUICE_RETURN_IF_ERROR(Store(digests, views));
+    SLUICE_RETURN_IF_ERROR(Store(raw, digests, views));
     return consumed;
   }
 
@@ -448,7 +455,15 @@ class Ingestor {
   std::mutex scratch_mutex_;
   std::vector<std::unique_ptr<Scratch>> scratch_;  // guarded by scratch_mutex_
   std::mutex claimed_mutex_;
-  std::unordered_set<std::string> claimed_;  // guarded by claimed_mutex_
+  // SHA-256 digests are uniform: their first bytes are as good a hash as any.
+  struct DigestHash {
+    size_t operator()(const Sha256::Digest& d) const {
+      size_t h;
+      std::memcpy(&h, d.data(), sizeof(h));
+      return h;
+    }
+  };
+  std::unordered_set<Sha256::Digest, DigestHash> claimed_;  // guarded by claimed_mutex_
   std::atomic<uint64_t> files_{0}, bytes_{0}, new_objects_{0}, new_bytes_{0};
 };
 

@@ -29,16 +29,14 @@ Result<std::unique_ptr<PackWriter>> PackWriter::Create(storage::BlobStore& blobs
   return pack;
 }
 
-Status PackWriter::Add(std::string_view digest, std::string_view bytes) {
+Status PackWriter::Add(const Sha256::Digest& digest, std::string_view bytes) {
   char header[kPackEntryHeaderBytes];
-  if (digest.size() != 64 || !HexToBytes(digest, header)) {
-    return InvalidArgument("'{}' is not a SHA-256 digest", digest);
-  }
+  std::memcpy(header, digest.data(), digest.size());
   PutLittleEndian64(header + 32, bytes.size());
   SLUICE_RETURN_IF_ERROR(writer_->Write(std::string_view(header, sizeof(header))));
   SLUICE_RETURN_IF_ERROR(writer_->Write(bytes));
   offset_ += kPackEntryHeaderBytes;
-  objects_.push_back({std::string(digest), "", offset_, bytes.size()});
+  objects_.push_back({digest, offset_, bytes.size()});
   offset_ += bytes.size();
   return Status::Ok();
 }
@@ -49,15 +47,23 @@ Result<PackInfo> PackWriter::Commit() {
   info.digest = blob.digest;
   info.size_bytes = blob.size_bytes;
   info.objects = std::move(objects_);
-  for (ObjectLocation& o : info.objects) o.pack = blob.digest;
   return info;
+}
+
+Result<PackedObject> ToPackedObject(const ObjectLocation& location) {
+  PackedObject o{{}, location.offset, location.size_bytes};
+  if (location.digest.size() != 64 ||
+      !HexToBytes(location.digest, reinterpret_cast<char*>(o.digest.data()))) {
+    return InvalidArgument("'{}' is not a SHA-256 digest", location.digest);
+  }
+  return o;
 }
 
 // ---- PackSet
 
 PackSet::~PackSet() { (void)WaitPending(); }
 
-Status PackSet::Add(const std::vector<std::pair<std::string_view, std::string_view>>& objects) {
+Status PackSet::Add(std::span<const std::pair<const Sha256::Digest*, std::string_view>> objects) {
   if (objects.empty()) return Status::Ok();
   std::unique_ptr<PackWriter> writer;
   {
@@ -73,7 +79,7 @@ Status PackSet::Add(const std::vector<std::pair<std::string_view, std::string_vi
   }
   for (const auto& [digest, bytes] : objects) {
     // On failure the writer is dropped, which discards its temporary file.
-    SLUICE_RETURN_IF_ERROR(writer->Add(digest, bytes));
+    SLUICE_RETURN_IF_ERROR(writer->Add(*digest, bytes));
   }
   if (writer->size_bytes() >= target_bytes_) {
     StartCommit(std::move(writer));
@@ -153,7 +159,7 @@ Status PackSet::Finish() {
 uint64_t PackSet::stored_bytes() const {
   uint64_t total = 0;
   for (const PackInfo& p : committed_) {
-    for (const ObjectLocation& o : p.objects) total += o.size_bytes;
+    for (const PackedObject& o : p.objects) total += o.size_bytes;
   }
   return total;
 }
@@ -311,7 +317,7 @@ Status InsertPacks(storage::Connection& c, std::span<const PackInfo> packs, int6
   // large table thrash SQLite's page cache (measured: 100,000 objects took 2.4 s unsorted).
   constexpr size_t kRowsPerStatement = 200;
   struct Row {
-    const ObjectLocation* object;
+    const PackedObject* object;
     int64_t pack_id;
   };
   std::vector<Row> rows;
@@ -330,8 +336,9 @@ Status InsertPacks(storage::Connection& c, std::span<const PackInfo> packs, int6
                     "VALUES (?, ?, ?, ?, ?)",
                     {id, p.digest, p.size_bytes, static_cast<uint64_t>(p.objects.size()), now}));
     }
-    for (const ObjectLocation& o : p.objects) rows.push_back({&o, id});
+    for (const PackedObject& o : p.objects) rows.push_back({&o, id});
   }
+  // Raw digests sort as their lowercase hex does.
   std::sort(rows.begin(), rows.end(),
             [](const Row& a, const Row& b) { return a.object->digest < b.object->digest; });
   std::string sql;
@@ -342,7 +349,7 @@ Status InsertPacks(storage::Connection& c, std::span<const PackInfo> packs, int6
     params.clear();
     for (size_t i = start; i < end; ++i) {
       sql += i == start ? "(?, ?, ?, ?)" : ", (?, ?, ?, ?)";
-      params.emplace_back(rows[i].object->digest);
+      params.emplace_back(rows[i].object->hex());
       params.emplace_back(rows[i].pack_id);
       params.emplace_back(rows[i].object->offset);
       params.emplace_back(rows[i].object->size_bytes);

@@ -43,18 +43,30 @@ struct ObjectLocation {
   uint64_t size_bytes = 0;
 };
 
+// An object a pack holds. Raw digests, with no copy of the pack's digest: a pack of small files
+// holds tens of thousands of them, and each string was an allocation to make and to free.
+struct PackedObject {
+  Sha256::Digest digest{};
+  uint64_t offset = 0;  // of the data, after the entry header
+  uint64_t size_bytes = 0;
+  std::string hex() const { return ToHex(digest.data(), digest.size()); }
+};
+
 struct PackInfo {
   std::string digest;
   uint64_t size_bytes = 0;
-  std::vector<ObjectLocation> objects;
+  std::vector<PackedObject> objects;
 };
+
+// The entry of `location` in its pack; kInvalidArgument when its digest is not SHA-256 hex.
+Result<PackedObject> ToPackedObject(const ObjectLocation& location);
 
 class PackWriter {
  public:
   static Result<std::unique_ptr<PackWriter>> Create(storage::BlobStore& blobs);
 
-  // Appends one object; `digest` is the SHA-256 of `bytes` (hex).
-  Status Add(std::string_view digest, std::string_view bytes);
+  // Appends one object; `digest` is the SHA-256 of `bytes`.
+  Status Add(const Sha256::Digest& digest, std::string_view bytes);
   uint64_t size_bytes() const { return offset_; }
   bool empty() const { return objects_.empty(); }
   // Publishes the pack (durable when this returns) and returns where its objects are.
@@ -64,7 +76,7 @@ class PackWriter {
   explicit PackWriter(std::unique_ptr<storage::BlobWriter> writer);
   std::unique_ptr<storage::BlobWriter> writer_;
   uint64_t offset_ = 0;
-  std::vector<ObjectLocation> objects_;
+  std::vector<PackedObject> objects_;
 };
 
 // The packs one operation writes: each thread takes a writer, appends, and gives it back; a
@@ -82,8 +94,8 @@ class PackSet {
 
   // Appends objects as one group (they end up in one pack, in order). A failed background
   // commit shows here or in Finish().
-  // Each object is (digest in hex, bytes); both are copied before Add returns.
-  Status Add(const std::vector<std::pair<std::string_view, std::string_view>>& objects);
+  // Each object is (its digest, its bytes); both are copied before Add returns.
+  Status Add(std::span<const std::pair<const Sha256::Digest*, std::string_view>> objects);
   // Commits the open packs and waits for the background commits; the packs are durable when it
   // returns OK. Afterwards packs() lists every committed pack.
   Status Finish();
