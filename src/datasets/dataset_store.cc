@@ -345,6 +345,7 @@ Result<Ingested> DatasetStore::Impl::IngestSources(const internal::Sources& sour
   out.hashed_files = stats_out.files;
   out.hashed_bytes = stats_out.bytes;
   out.cache = internal::StatCacheWriter(chunking);
+  out.cache.Reserve(files.size());
   for (size_t i = 0; i < files.size(); ++i) {
     if (unstable[i] || (miss[i] && internal::IsRacy(stats[i], looked_at))) {
       out.cache_complete = false;
@@ -687,6 +688,8 @@ Result<AddResult> DatasetStore::Add(const fs::path& path, const AddOptions& opti
   phase("profiled tables");
   if (!recording.valid()) start_recording();
   handover.Give(&nv);
+  // Encoded while the version commits, saved only once it has (below).
+  const std::string cache_bytes = ingested.cache.Finish(ingested.cache_complete ? digest : "");
   SLUICE_ASSIGN_OR_RETURN(auto recorded, recording.get());
   // Recorded: the packs belong to the version, and its transaction released the lease.
   discard.armed = false;
@@ -696,7 +699,6 @@ Result<AddResult> DatasetStore::Add(const fs::path& path, const AddOptions& opti
   // Only now, so that the cache never speaks for a version that was not recorded. Rewriting an
   // unchanged cache costs as much as the rest of recording an unchanged tree. A cache that
   // cannot be saved costs a re-hash next time.
-  const std::string cache_bytes = ingested.cache.Finish(ingested.cache_complete ? digest : "");
   if (cache.converted() || cache_bytes != cache.encoded()) {
     SaveStatCacheOrWarn(impl_->stat_caches, rel, cache_bytes);
   }

@@ -95,6 +95,16 @@ void PutRawDigest(std::string& out, std::string_view hex) {
   out.append(raw, sizeof(raw));
 }
 
+// PutVarint into a buffer with room for 10 bytes; returns the end of what it wrote.
+char* WriteVarint(char* out, uint64_t value) {
+  while (value >= 0x80) {
+    *out++ = static_cast<char>((value & 0x7f) | 0x80);
+    value >>= 7;
+  }
+  *out++ = static_cast<char>(value);
+  return out;
+}
+
 // Reads format 2 front to back; any read past the end fails the whole decode.
 class Reader {
  public:
@@ -140,21 +150,30 @@ int64_t FileClockNowNs() {
 // (32 raw bytes), the chunk count (varint) and per chunk its raw digest and size (8 bytes, little
 // endian). Views into these bytes need no copy: digests and chunk lists lie whole in them.
 void StatCacheWriter::Add(const Entry& e, const FileStat& s) {
-  PutVarint(body_, e.path.size());
+  // Built in place and appended at once: an append per byte showed in profiles of 100,000 files.
+  char fields[7 * 10 + 32 + 10];
+  char* end = WriteVarint(fields, e.path.size());
+  body_.append(fields, static_cast<size_t>(end - fields));
   body_ += e.path;
-  PutVarint(body_, s.device);
-  PutVarint(body_, s.inode);
-  PutVarint(body_, s.size_bytes);
-  PutVarint(body_, ZigZag(s.mtime_ns));
-  PutVarint(body_, ZigZag(s.ctime_ns));
-  PutVarint(body_, s.mode);
-  PutRawDigest(body_, e.digest);
-  PutVarint(body_, e.chunks.size());
+  end = WriteVarint(fields, s.device);
+  end = WriteVarint(end, s.inode);
+  end = WriteVarint(end, s.size_bytes);
+  end = WriteVarint(end, ZigZag(s.mtime_ns));
+  end = WriteVarint(end, ZigZag(s.ctime_ns));
+  end = WriteVarint(end, s.mode);
+  SLUICE_CHECK(e.digest.size() == 64 && HexToBytes(e.digest, end));
+  end = WriteVarint(end + 32, e.chunks.size());
+  body_.append(fields, static_cast<size_t>(end - fields));
   for (const Chunk& chunk : e.chunks) {
     PutRawDigest(body_, chunk.digest);
     AppendLittleEndian64(body_, chunk.size_bytes);
   }
   ++count_;
+}
+
+void StatCacheWriter::Reserve(size_t files) {
+  // A file of a few path bytes and no chunks takes about 60 bytes.
+  body_.reserve(body_.size() + files * 64);
 }
 
 std::string StatCacheWriter::Finish(std::string_view manifest_digest) const {

@@ -80,6 +80,8 @@ class StatCacheWriter {
   explicit StatCacheWriter(const ChunkingParams& chunking) : chunking_(chunking) {}
   // `entry.digest` and its chunks' digests are SHA-256 hex.
   void Add(const Entry& entry, const FileStat& stat);
+  // Room for about `files` more entries.
+  void Reserve(size_t files);
   // `manifest_digest`: see StatCache::manifest_digest(); empty when some entry was left out.
   std::string Finish(std::string_view manifest_digest) const;
 
