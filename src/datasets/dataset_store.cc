@@ -344,16 +344,26 @@ Result<Ingested> DatasetStore::Impl::IngestSources(const internal::Sources& sour
   SLUICE_RETURN_IF_ERROR(status);
   out.hashed_files = stats_out.files;
   out.hashed_bytes = stats_out.bytes;
-  out.cache = internal::StatCacheWriter(chunking);
-  out.cache.Reserve(files.size());
+  out.cacheable.resize(files.size());
   for (size_t i = 0; i < files.size(); ++i) {
-    if (unstable[i] || (miss[i] && internal::IsRacy(stats[i], looked_at))) {
-      out.cache_complete = false;
+    out.cacheable[i] = !unstable[i] && !(miss[i] && internal::IsRacy(stats[i], looked_at));
+  }
+  out.stats = std::move(stats);
+  return out;
+}
+
+internal::StatCacheWriter Ingested::StatCache(bool& complete) const {
+  internal::StatCacheWriter cache(manifest.chunking);
+  cache.Reserve(manifest.entries.size());
+  complete = true;
+  for (size_t i = 0; i < manifest.entries.size(); ++i) {
+    if (!cacheable[i]) {
+      complete = false;
       continue;
     }
-    out.cache.Add(entries[i], stats[i]);
+    cache.Add(manifest.entries[i], stats[i]);
   }
-  return out;
+  return cache;
 }
 
 Result<std::string> DatasetStore::Impl::StoreManifest(const Manifest& manifest) {
@@ -616,6 +626,12 @@ Result<AddResult> DatasetStore::Add(const fs::path& path, const AddOptions& opti
                           impl_->IngestSources(files, cache, options_.chunking, kind, &packs,
                                                options.progress, PhaseLabel("adding", rel)));
   phase(fmt::format("hashed {} files", ingested.hashed_files));
+  // The stat cache is encoded beside the pack commits and the manifest; it is saved once the
+  // version is recorded.
+  bool cache_complete = false;
+  std::future<internal::StatCacheWriter> cache_encoded =
+      std::async(std::launch::async,
+                 [&ingested, &cache_complete] { return ingested.StatCache(cache_complete); });
   SLUICE_RETURN_IF_ERROR(packs.Finish());
   phase(fmt::format("committed {} packs", packs.packs().size()));
 
@@ -688,8 +704,8 @@ Result<AddResult> DatasetStore::Add(const fs::path& path, const AddOptions& opti
   phase("profiled tables");
   if (!recording.valid()) start_recording();
   handover.Give(&nv);
-  // Encoded while the version commits, saved only once it has (below).
-  const std::string cache_bytes = ingested.cache.Finish(ingested.cache_complete ? digest : "");
+  // Finished while the version commits, saved only once it has (below).
+  const std::string cache_bytes = cache_encoded.get().Finish(cache_complete ? digest : "");
   SLUICE_ASSIGN_OR_RETURN(auto recorded, recording.get());
   // Recorded: the packs belong to the version, and its transaction released the lease.
   discard.armed = false;
@@ -809,10 +825,12 @@ Result<std::vector<PathStatus>> DatasetStore::CheckStatus(std::string_view name,
       SLUICE_ASSIGN_OR_RETURN(Manifest recorded, ReadManifest(v.digest));
       CompareEntries(recorded, now.manifest, ps.added, ps.removed, ps.modified, nullptr);
     }
-    const std::string complete_digest = now.cache_complete ? digest : "";
+    bool complete = false;
+    const internal::StatCacheWriter now_cache = now.StatCache(complete);
+    const std::string complete_digest = complete ? digest : "";
     if (now.hashed_files > 0 || cache.manifest_digest() != complete_digest || cache.converted()) {
       // What was read is remembered, so the next status of these files is stat-only.
-      SaveStatCacheOrWarn(impl_->stat_caches, v.path, now.cache.Finish(complete_digest));
+      SaveStatCacheOrWarn(impl_->stat_caches, v.path, now_cache.Finish(complete_digest));
     }
     out.push_back(std::move(ps));
   }
