@@ -329,7 +329,7 @@ Result<Ingested> DatasetStore::Impl::IngestSources(const internal::Sources& sour
   for (size_t i = 0; i < files.size(); ++i) {
     if (!miss[i]) continue;
     items.push_back(
-        {sources.Shown(files[i]), sources.AbsPath(files[i]), &entries[i], &stats[i], &unstable[i]});
+        internal::IngestItem::ForSource(sources, files[i], &entries[i], &stats[i], &unstable[i]));
     miss_bytes += files[i].stat.size_bytes;
   }
   if (progress != nullptr && !items.empty()) progress->Start(label, miss_bytes, true);
@@ -1077,8 +1077,11 @@ Result<std::vector<Entry>> DatasetStore::Hash(const std::vector<fs::path>& files
     stats[i] = internal::FileStatOf(st);
     total += stats[i].size_bytes;
   }
+  std::vector<std::string> paths;
+  paths.reserve(files.size());  // items point into these strings
   for (size_t i = 0; i < files.size(); ++i) {
-    items.push_back({files[i].string(), files[i].string(), &entries[i], &stats[i], nullptr});
+    paths.push_back(files[i].string());
+    items.push_back(internal::IngestItem::ForPath(paths.back(), &entries[i], &stats[i], nullptr));
   }
   if (progress != nullptr) progress->Start("hashing", total, true);
   internal::IngestOptions ingest{

@@ -63,12 +63,14 @@ class IngestTest : public ::testing::Test {
     std::vector<FileStat> stats(count);
     std::vector<uint8_t> unstable(count, 1);
     std::vector<IngestItem> items;
+    std::vector<std::string> paths;
+    paths.reserve(count);
     for (size_t i = 0; i < count; ++i) {
       struct stat st;
       ASSERT_EQ(::stat(paths_[i].c_str(), &st), 0);
       stats[i] = FileStatOf(st);
-      items.push_back(
-          {paths_[i].string(), paths_[i].string(), &entries[i], &stats[i], &unstable[i]});
+      paths.push_back(paths_[i].string());
+      items.push_back(IngestItem::ForPath(paths.back(), &entries[i], &stats[i], &unstable[i]));
     }
     IngestOptions options{.chunking = kParams, .pool = pool, .block_bytes = block_bytes};
     IngestStats totals;
@@ -112,6 +114,50 @@ TEST_F(IngestTest, SeveralLargeFilesInParallelAndASmallOne) {
     IngestAndCheck(contents_.size(), &pool, block);
     IngestAndCheck(contents_.size(), nullptr, block);
   }
+}
+
+// Items point into their caller's strings; each splits into a folder to open and a name in it.
+TEST(IngestItemTest, NamesTheFileAndItsFolder) {
+  const std::string nested = "/data/images/cat.png";
+  const IngestItem a = IngestItem::ForPath(nested, nullptr, nullptr, nullptr);
+  EXPECT_EQ(a.dir, "/data/images");
+  EXPECT_STREQ(a.name, "cat.png");
+  EXPECT_EQ(a.Path(), nested);
+  EXPECT_EQ(a.Shown(), nested);
+
+  const std::string at_root = "/cat.png";
+  const IngestItem b = IngestItem::ForPath(at_root, nullptr, nullptr, nullptr);
+  EXPECT_EQ(b.dir, "/");
+  EXPECT_STREQ(b.name, "cat.png");
+  EXPECT_EQ(b.Path(), at_root);
+
+  const std::string here = "cat.png";
+  const IngestItem c = IngestItem::ForPath(here, nullptr, nullptr, nullptr);
+  EXPECT_EQ(c.dir, "");
+  EXPECT_STREQ(c.name, "cat.png");
+  EXPECT_EQ(c.Path(), here);
+
+  Sources folder;
+  folder.shown = "data";
+  folder.dirs = {"/w/data", "/w/data/images"};
+  folder.files = {{"images/cat.png", 1, {}, {}}, {"top.csv", 0, {}, {}}};
+  const IngestItem d = IngestItem::ForSource(folder, folder.files[0], nullptr, nullptr, nullptr);
+  EXPECT_EQ(d.dir, "/w/data/images");
+  EXPECT_STREQ(d.name, "cat.png");
+  EXPECT_EQ(d.Path(), "/w/data/images/cat.png");
+  EXPECT_EQ(d.Shown(), "data/images/cat.png");
+  EXPECT_STREQ(IngestItem::ForSource(folder, folder.files[1], nullptr, nullptr, nullptr).name,
+               "top.csv");
+
+  // One file, read from a folder under a name of its own (a DVC cache object).
+  Sources one;
+  one.shown = "churn.csv";
+  one.single_file = true;
+  one.dirs = {"/cache/files/md5/ab"};
+  one.files = {{"churn.csv", 0, "cdef0123", {}}};
+  const IngestItem e = IngestItem::ForSource(one, one.files[0], nullptr, nullptr, nullptr);
+  EXPECT_EQ(e.Path(), "/cache/files/md5/ab/cdef0123");
+  EXPECT_EQ(e.Shown(), "churn.csv");
 }
 
 }  // namespace

@@ -10,6 +10,7 @@
 #include <cstring>
 #include <future>
 #include <mutex>
+#include <optional>
 #include <unordered_map>
 #include <unordered_set>
 
@@ -54,19 +55,19 @@ class BlockBuffer {
 };
 
 Result<int> OpenForRead(const IngestItem& item) {
-  const int fd = ::open(item.abs.c_str(), O_RDONLY | O_CLOEXEC | O_NOCTTY);
+  const int fd = ::open(item.Path().c_str(), O_RDONLY | O_CLOEXEC | O_NOCTTY);
   if (fd < 0) {
     const int error = errno;
-    if (error == ELOOP) return InvalidArgument("'{}' is a symlink loop", item.shown);
-    return ErrnoError(error, "cannot open", item.shown);
+    if (error == ELOOP) return InvalidArgument("'{}' is a symlink loop", item.Shown());
+    return ErrnoError(error, "cannot open", item.Shown());
   }
   return fd;
 }
 
 Result<FileStat> StatFd(int fd, const IngestItem& item) {
   struct stat st;
-  if (::fstat(fd, &st) != 0) return ErrnoError(errno, "cannot stat", item.shown);
-  if (!S_ISREG(st.st_mode)) return InvalidArgument("'{}' is not a regular file", item.shown);
+  if (::fstat(fd, &st) != 0) return ErrnoError(errno, "cannot stat", item.Shown());
+  if (!S_ISREG(st.st_mode)) return InvalidArgument("'{}' is not a regular file", item.Shown());
   return FileStatOf(st);
 }
 
@@ -77,7 +78,7 @@ Result<size_t> ReadFull(int fd, char* buffer, size_t size, const IngestItem& ite
     ssize_t n = ::read(fd, buffer + done, size - done);
     if (n < 0) {
       if (errno == EINTR) continue;
-      return ErrnoError(errno, "cannot read", item.shown);
+      return ErrnoError(errno, "cannot read", item.Shown());
     }
     if (n == 0) break;
     done += static_cast<size_t>(n);
@@ -204,24 +205,26 @@ class Ingestor {
     // path (the files of a batch mostly share a folder). A folder that cannot be opened leaves
     // its files to be opened by absolute path.
     std::vector<FileDescriptor> dir_fds;
+    std::vector<std::string> full_paths;
+    full_paths.reserve(batch.size());  // never reallocated: requests point into it
     std::vector<ReadRequest> reads(batch.size());
-    std::string_view open_dir;
+    std::optional<std::string_view> open_dir;
     size_t offset = 0;
     for (size_t k = 0; k < batch.size(); ++k) {
       const IngestItem& item = items[batch[k]];
       ReadRequest& r = reads[k];
-      r.name = item.abs.c_str();
-      const size_t slash = item.abs.rfind('/');
-      if (slash != std::string::npos && slash > 0) {
-        std::string_view dir(item.abs.data(), slash);
-        if (dir != open_dir) {
+      r.name = item.name;
+      if (!item.dir.empty()) {
+        if (item.dir != open_dir) {
           dir_fds.emplace_back(
-              ::open(std::string(dir).c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
-          open_dir = dir;
+              ::open(std::string(item.dir).c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
+          open_dir = item.dir;
         }
         if (dir_fds.back().get() >= 0) {
           r.dir_fd = dir_fds.back().get();
-          r.name = item.abs.c_str() + slash + 1;
+        } else {
+          full_paths.push_back(item.Path());
+          r.name = full_paths.back().c_str();
         }
       }
       // One byte more than the listed size: a file that grew shows in a full read. For a regular
@@ -238,13 +241,13 @@ class Ingestor {
       const IngestItem& item = items[batch[k]];
       const ReadRequest& r = reads[k];
       if (r.error != 0) {
-        if (!r.open_failed) return ErrnoError(r.error, "cannot read", item.shown);
-        if (r.error == ELOOP) return InvalidArgument("'{}' is a symlink loop", item.shown);
-        return ErrnoError(r.error, "cannot open", item.shown);
+        if (!r.open_failed) return ErrnoError(r.error, "cannot read", item.Shown());
+        if (r.error == ELOOP) return InvalidArgument("'{}' is a symlink loop", item.Shown());
+        return ErrnoError(r.error, "cannot open", item.Shown());
       }
       if (r.size > item.stat->size_bytes) {
         if (retry)
-          return InvalidArgument("'{}' changed while it was read; add it again", item.shown);
+          return InvalidArgument("'{}' changed while it was read; add it again", item.Shown());
         grown.push_back(batch[k]);
         continue;
       }
@@ -416,7 +419,7 @@ class Ingestor {
     item.entry->size_bytes = total;
     item.entry->mode = before.mode;
     if (total <= options_.chunking.threshold_bytes) {
-      return InvalidArgument("'{}' changed while it was read; add it again", item.shown);
+      return InvalidArgument("'{}' changed while it was read; add it again", item.Shown());
     }
     item.entry->digest = ChunkListDigest(chunks);
     item.entry->chunks = std::move(chunks);
@@ -468,6 +471,55 @@ class Ingestor {
 };
 
 }  // namespace
+
+IngestItem IngestItem::ForPath(const std::string& path, Entry* entry, FileStat* stat,
+                               uint8_t* unstable) {
+  IngestItem item{.name = path.c_str(), .shown = path};
+  const size_t slash = path.rfind('/');
+  if (slash != std::string::npos) {
+    item.dir = std::string_view(path.data(), slash == 0 ? 1 : slash);
+    item.name = path.c_str() + slash + 1;
+  }
+  item.entry = entry;
+  item.stat = stat;
+  item.unstable = unstable;
+  return item;
+}
+
+IngestItem IngestItem::ForSource(const Sources& sources, const SourceFile& file, Entry* entry,
+                                 FileStat* stat, uint8_t* unstable) {
+  IngestItem item;
+  item.dir = sources.dirs[file.dir];
+  if (!file.name.empty()) {
+    item.name = file.name.c_str();
+  } else {
+    const size_t slash = file.rel.rfind('/');
+    item.name = file.rel.c_str() + (slash == std::string::npos ? 0 : slash + 1);
+  }
+  item.shown = sources.shown;
+  if (!sources.single_file) item.shown_rel = file.rel;
+  item.entry = entry;
+  item.stat = stat;
+  item.unstable = unstable;
+  return item;
+}
+
+std::string IngestItem::Shown() const {
+  std::string out(shown);
+  if (!shown_rel.empty()) {
+    out += '/';
+    out += shown_rel;
+  }
+  return out;
+}
+
+std::string IngestItem::Path() const {
+  if (dir.empty()) return name;
+  std::string out(dir);
+  if (out.back() != '/') out += '/';
+  out += name;
+  return out;
+}
 
 Status IngestFiles(std::vector<IngestItem>& items, const IngestOptions& options,
                    IngestStats* stats) {

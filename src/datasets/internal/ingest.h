@@ -9,6 +9,7 @@
 #include <cstdint>
 #include <filesystem>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "base/status.h"
@@ -21,9 +22,16 @@
 
 namespace sluice::datasets::internal {
 
+// A file to read. Its paths are views into storage the caller keeps until IngestFiles returns
+// (the Sources it was listed in, or strings of the caller's): building two strings per file cost
+// a tenth of a second for 100,000 files, on one core.
 struct IngestItem {
-  std::string shown;  // how messages name the file
-  std::string abs;
+  // The file's folder ("" for the working folder) and its name there (NUL-terminated).
+  std::string_view dir;
+  const char* name = nullptr;
+  // How messages name the file: `shown`, then "/" and `shown_rel` unless that is empty.
+  std::string_view shown;
+  std::string_view shown_rel;
   // Filled in: the entry (path is left as it was). `stat` holds the file's stat from its
   // listing; a small file is read trusting its size (one open, read and close: system calls
   // cost more than hashing 4 KiB), a large one is stat'ed again when opened.
@@ -31,6 +39,15 @@ struct IngestItem {
   FileStat* stat = nullptr;
   // Set when the file changed while it was read (its stat must not be cached).
   uint8_t* unstable = nullptr;
+
+  // The file at `path`, named so in messages.
+  static IngestItem ForPath(const std::string& path, Entry* entry, FileStat* stat,
+                            uint8_t* unstable);
+  // The file `file` of `sources`.
+  static IngestItem ForSource(const Sources& sources, const SourceFile& file, Entry* entry,
+                              FileStat* stat, uint8_t* unstable);
+  std::string Shown() const;
+  std::string Path() const;
 };
 
 struct IngestOptions {

@@ -162,10 +162,6 @@ std::string Sources::AbsPath(const SourceFile& f) const {
   return out;
 }
 
-std::string Sources::Shown(const SourceFile& f) const {
-  return single_file ? shown : shown + "/" + f.rel;
-}
-
 Result<Sources> SingleFile(const fs::path& file, const std::string& shown) {
   struct stat st;
   if (::stat(file.c_str(), &st) != 0) return ErrnoError(errno, "cannot stat", shown);

@@ -47,7 +47,6 @@ struct Sources {
   std::vector<std::string> notes;
 
   std::string AbsPath(const SourceFile& f) const;
-  std::string Shown(const SourceFile& f) const;
 };
 
 // The regular files under the folder `root`, sorted. Entries named ".sluice" (a workspace) are
