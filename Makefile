@@ -12,7 +12,7 @@ WERROR ?= OFF
 # huge pages (src/cli/cli.cc). Set here, `sluice` need not start itself again for them: under
 # AddressSanitizer that doubled the time of the command tests.
 export OMP_WAIT_POLICY ?= passive
-export GLIBC_TUNABLES ?= glibc.malloc.hugetlb=1
+export GLIBC_TUNABLES ?= glibc.malloc.hugetlb=1:glibc.malloc.mmap_threshold=33554432
 
 .PHONY: deps configure build test test-sanitize quickstart bench bench-train bench-serve format clean
 

@@ -73,7 +73,8 @@ TEST_F(CliTest, StartsAgainWithRuntimeSettingsUnlessTheUserSetThem) {
   Outcome r = Sluice({"--version"});
   ASSERT_EQ(r.exit_code, 0) << r.err;
   EXPECT_THAT(r.err,
-              HasSubstr("runtime: OMP_WAIT_POLICY=passive GLIBC_TUNABLES=glibc.malloc.hugetlb=1"));
+              HasSubstr("runtime: OMP_WAIT_POLICY=passive GLIBC_TUNABLES=glibc.malloc.hugetlb=1:"
+                        "glibc.malloc.mmap_threshold=33554432"));
   setenv("GLIBC_TUNABLES", "glibc.malloc.arena_max=2", 1);
   r = Sluice({"--version"});
   ASSERT_EQ(r.exit_code, 0) << r.err;
