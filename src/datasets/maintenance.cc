@@ -184,8 +184,10 @@ Result<GcReport> DatasetStore::Gc(const GcOptions& options) {
                                           "dataset_objects o JOIN dataset_packs p ON p.id = "
                                           "o.pack_id"));
     for (const Row& r : rows) {
-      object_packs.emplace_back(r[0].AsText(), r[1].AsText());
-      object_sizes[r[0].AsText()] = static_cast<uint64_t>(r[2].AsInt());
+      const std::string& raw = r[0].AsText();  // the digest's 32 bytes
+      std::string digest = ToHex(reinterpret_cast<const uint8_t*>(raw.data()), raw.size());
+      object_sizes[digest] = static_cast<uint64_t>(r[2].AsInt());
+      object_packs.emplace_back(std::move(digest), r[1].AsText());
     }
     return Status::Ok();
   }));

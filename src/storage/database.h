@@ -1,8 +1,9 @@
 // The metadata database: one interface over SQLite (the embedded default) and, later,
 // PostgreSQL. SQL is written once with `?` placeholders in the common subset of both dialects;
-// an implementation rewrites placeholders as it needs. One SQLite clause is allowed beyond it:
-// a CREATE TABLE may end in WITHOUT ROWID (the row stored in its primary key's B-tree), which
-// other dialects drop, their tables being heaps beside a key index either way.
+// an implementation rewrites placeholders as it needs. Beyond it, SQL may use: WITHOUT ROWID at
+// the end of a CREATE TABLE (the row stored in its primary key's B-tree), which other dialects
+// drop, their tables being heaps beside a key index either way; BLOB columns (BYTEA), bound as
+// storage::Blob; and unhex(text) (decode(text, 'hex')).
 //
 //   SLUICE_ASSIGN_OR_RETURN(auto db, OpenSqliteDatabase(path));
 //   SLUICE_RETURN_IF_ERROR(db->Migrate("tracking", kTrackingMigrations));

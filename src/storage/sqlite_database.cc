@@ -16,6 +16,8 @@
 #include <utility>
 #include <vector>
 
+#include "base/hex.h"
+
 namespace sluice::storage {
 namespace {
 
@@ -259,6 +261,20 @@ class SqliteConnection final : public Connection {
   bool Idle() const { return sqlite3_get_autocommit(db_) != 0; }
 
  private:
+  // unhex(X) as SQLite 3.41 defines it: the bytes that the hex digits X spell (either case),
+  // NULL when X is NULL or holds anything else or an odd number of digits.
+  static void Unhex(sqlite3_context* context, int, sqlite3_value** args) {
+    if (sqlite3_value_type(args[0]) == SQLITE_NULL) return sqlite3_result_null(context);
+    const auto* text = reinterpret_cast<const char*>(sqlite3_value_text(args[0]));
+    const int size = sqlite3_value_bytes(args[0]);
+    std::string bytes(static_cast<size_t>(size / 2), '\0');
+    if (text == nullptr || size % 2 != 0 ||
+        !HexToBytes(std::string_view(text, static_cast<size_t>(size)), bytes.data())) {
+      return sqlite3_result_null(context);
+    }
+    sqlite3_result_blob64(context, bytes.data(), bytes.size(), SQLITE_TRANSIENT);
+  }
+
   Status Configure(const SqliteOptions& options) {
     sqlite3_extended_result_codes(db_, 1);
     sqlite3_busy_timeout(db_, static_cast<int>(options.busy_timeout.count()));
@@ -287,6 +303,13 @@ class SqliteConnection final : public Connection {
     SLUICE_RETURN_IF_ERROR(Execute(fmt::format("PRAGMA synchronous={}", synchronous), {}));
     SLUICE_RETURN_IF_ERROR(Execute("PRAGMA foreign_keys=ON", {}));
     SLUICE_RETURN_IF_ERROR(Execute("PRAGMA case_sensitive_like=ON", {}));
+    if (sqlite3_libversion_number() < 3041000) {
+      // SQLite's unhex(), which migrations use, came in 3.41; Debian 12 has 3.40.
+      const int rc = sqlite3_create_function_v2(
+          db_, "unhex", 1, SQLITE_UTF8 | SQLITE_DETERMINISTIC | SQLITE_INNOCUOUS, nullptr, &Unhex,
+          nullptr, nullptr, nullptr);
+      if (rc != SQLITE_OK) return SqliteError(rc, db_, "unhex");
+    }
     // These pragmas run once per connection; keep them out of the statement cache.
     cache_.clear();
     return Status::Ok();
@@ -334,6 +357,9 @@ class SqliteConnection final : public Connection {
         // clears the bindings before returning. (A stat cache of 100,000 files is megabytes.)
         const std::string& text = value.AsText();
         rc = sqlite3_bind_text64(stmt, i + 1, text.data(), text.size(), SQLITE_STATIC, SQLITE_UTF8);
+      } else if (value.is_blob()) {
+        const std::string& bytes = value.AsText();
+        rc = sqlite3_bind_blob64(stmt, i + 1, bytes.data(), bytes.size(), SQLITE_STATIC);
       } else {
         rc = sqlite3_bind_null(stmt, i + 1);
       }

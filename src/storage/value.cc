@@ -46,6 +46,7 @@ const std::string& Value::AsText() const {
   // numbers in text columns get them back as text, because SQLite's TEXT affinity converts.
   static const std::string kEmpty;
   if (const auto* s = std::get_if<std::string>(&v_)) return *s;
+  if (const auto* b = std::get_if<Blob>(&v_)) return b->bytes;
   return kEmpty;
 }
 

@@ -1,4 +1,5 @@
-// A value bound to or read from a SQL statement: NULL, a 64-bit integer, a double or text.
+// A value bound to or read from a SQL statement: NULL, a 64-bit integer, a double, text or
+// bytes (a Blob).
 // The same type serves every Database implementation (SQLite now, PostgreSQL later).
 // Thread safety: a value; copy freely.
 #pragma once
@@ -11,6 +12,13 @@
 #include <vector>
 
 namespace sluice::storage {
+
+// Bytes bound as a BLOB rather than as text. Read back, a BLOB column is a Value holding its
+// bytes as text (AsText).
+struct Blob {
+  std::string bytes;
+  friend bool operator==(const Blob&, const Blob&) = default;
+};
 
 class Value {
  public:
@@ -25,6 +33,7 @@ class Value {
   Value(std::string v) : v_(std::move(v)) {}
   Value(std::string_view v) : v_(std::string(v)) {}
   Value(const char* v) : v_(std::string(v)) {}
+  Value(Blob v) : v_(std::move(v)) {}
   template <typename T>
   Value(const std::optional<T>& v) {
     if (v) *this = Value(*v);
@@ -34,9 +43,10 @@ class Value {
   bool is_int() const { return std::holds_alternative<int64_t>(v_); }
   bool is_double() const { return std::holds_alternative<double>(v_); }
   bool is_text() const { return std::holds_alternative<std::string>(v_); }
+  bool is_blob() const { return std::holds_alternative<Blob>(v_); }
 
   // Conversions are lenient between numbers (an INTEGER column read as double is fine);
-  // reading NULL gives 0 / 0.0 / "".
+  // reading NULL gives 0 / 0.0 / "". AsText of a Blob gives its bytes.
   int64_t AsInt() const;
   double AsDouble() const;
   const std::string& AsText() const;
@@ -44,11 +54,10 @@ class Value {
     return is_null() ? std::nullopt : std::optional<int64_t>(AsInt());
   }
 
-  const std::variant<std::monostate, int64_t, double, std::string>& variant() const { return v_; }
   friend bool operator==(const Value&, const Value&) = default;
 
  private:
-  std::variant<std::monostate, int64_t, double, std::string> v_;
+  std::variant<std::monostate, int64_t, double, std::string, Blob> v_;
 };
 
 using Row = std::vector<Value>;

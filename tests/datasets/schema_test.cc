@@ -49,8 +49,26 @@ TEST(SchemaTest, VersionThreeRebuildsTheObjectIndexAndKeepsEveryLocation) {
   auto db = storage::OpenSqliteDatabase(dir.path() / "sluice.db");
   ASSERT_OK(db.status());
   ASSERT_OK((*db)->Migrate(kSchemaModule, Migrations().first(2)));
+  // The rows as versions 1 and 2 wrote them: digests as hex text; and one that is not hex.
   const std::vector<PackInfo> packs = {Pack("first", 300), Pack("second", 5)};
-  ASSERT_OK((*db)->Write([&](Connection& c) { return internal::InsertPacks(c, packs, 1); }));
+  ASSERT_OK((*db)->Write([&](Connection& c) -> Status {
+    for (size_t p = 0; p < packs.size(); ++p) {
+      const int64_t id = static_cast<int64_t>(p) + 1;
+      SLUICE_RETURN_IF_ERROR(
+          c.Execute("INSERT INTO dataset_packs (id, digest, size_bytes, object_count, created_at) "
+                    "VALUES (?, ?, ?, ?, 1)",
+                    {id, packs[p].digest, packs[p].size_bytes, packs[p].objects.size()}));
+      for (const PackedObject& o : packs[p].objects) {
+        SLUICE_RETURN_IF_ERROR(
+            c.Execute("INSERT INTO dataset_objects (digest, pack_id, pack_offset, size_bytes) "
+                      "VALUES (?, ?, ?, ?)",
+                      {o.hex(), id, o.offset, o.size_bytes}));
+      }
+    }
+    return c.Execute(
+        "INSERT INTO dataset_objects (digest, pack_id, pack_offset, size_bytes) "
+        "VALUES ('not hex', 1, 48, 1)");
+  }));
 
   ASSERT_OK((*db)->Migrate(kSchemaModule, Migrations()));
 
@@ -60,6 +78,14 @@ TEST(SchemaTest, VersionThreeRebuildsTheObjectIndexAndKeepsEveryLocation) {
         c.Query("SELECT sql FROM sqlite_master WHERE tbl_name = 'dataset_objects'"));
     EXPECT_EQ(tables.size(), 1u) << "the index by pack is gone";
     EXPECT_THAT(tables.at(0)[0].AsText(), ::testing::HasSubstr("WITHOUT ROWID"));
+    SLUICE_ASSIGN_OR_RETURN(
+        std::vector<Row> kinds,
+        c.Query("SELECT typeof(digest), length(digest), COUNT(*) FROM dataset_objects "
+                "GROUP BY 1, 2"));
+    EXPECT_EQ(kinds.size(), 1u) << "every digest is 32 raw bytes; the one not hex is gone";
+    EXPECT_EQ(kinds.at(0)[0].AsText(), "blob");
+    EXPECT_EQ(kinds.at(0)[1].AsInt(), 32);
+    EXPECT_EQ(kinds.at(0)[2].AsInt(), 305);
     SLUICE_ASSIGN_OR_RETURN(auto found, internal::LookupObjects(c, Digests(packs)));
     EXPECT_EQ(found.size(), 305u);
     for (const PackInfo& p : packs) {

@@ -108,6 +108,34 @@ TEST_F(SqliteDatabaseTest, ValuesRoundTripTypedByStorageClass) {
   EXPECT_EQ(rows[9][0].AsText().size(), 3u);
 }
 
+TEST_F(SqliteDatabaseTest, BlobsAreBoundAsBytesAndReadBackAsTheirBytes) {
+  ASSERT_THAT(Exec("CREATE TABLE b (k BLOB PRIMARY KEY, t TEXT) WITHOUT ROWID"), IsOk());
+  const std::string bytes("\x00\xff\x10" "a", 4);
+  ASSERT_THAT(Exec("INSERT INTO b VALUES (?, ?)", {Blob{bytes}, Blob{"text column"}}), IsOk());
+  auto row = Query("SELECT k, typeof(k), length(k), typeof(t) FROM b WHERE k = ?", {Blob{bytes}});
+  ASSERT_EQ(row.size(), 1u);
+  EXPECT_EQ(row[0][0].AsText(), bytes);
+  EXPECT_EQ(row[0][1].AsText(), "blob");
+  EXPECT_EQ(row[0][2].AsInt(), 4);
+  EXPECT_EQ(row[0][3].AsText(), "blob") << "TEXT affinity leaves a BLOB as it is";
+  // The same bytes as text are another key.
+  EXPECT_TRUE(Query("SELECT k FROM b WHERE k = ?", {bytes}).empty());
+}
+
+// SQLite's own unhex() from 3.41, ours before: the same answers.
+TEST_F(SqliteDatabaseTest, UnhexDecodesHexDigitsAndRefusesAnythingElse) {
+  auto row = Query(
+      "SELECT unhex('00ff7A'), typeof(unhex('00ff7A')), unhex(''), unhex('0g') IS NULL, "
+      "unhex('abc') IS NULL, unhex(NULL) IS NULL");
+  ASSERT_EQ(row.size(), 1u);
+  EXPECT_EQ(row[0][0].AsText(), std::string("\x00\xff\x7a", 3));
+  EXPECT_EQ(row[0][1].AsText(), "blob");
+  EXPECT_EQ(row[0][2].AsText(), "");
+  EXPECT_EQ(row[0][3].AsInt(), 1);
+  EXPECT_EQ(row[0][4].AsInt(), 1);
+  EXPECT_EQ(row[0][5].AsInt(), 1);
+}
+
 TEST_F(SqliteDatabaseTest, NanIsStoredAsNull) {
   ASSERT_THAT(Exec("CREATE TABLE m (x REAL)"), IsOk());
   ASSERT_THAT(Exec("INSERT INTO m VALUES (?)", {Value(std::nan(""))}), IsOk());

@@ -298,12 +298,14 @@ Result<std::unordered_map<std::string, ObjectLocation>> LookupObjects(
     params.clear();
     for (size_t i = start; i < end; ++i) {
       sql += i == start ? "?" : ",?";
-      params.emplace_back(digests[i]);
+      params.emplace_back(storage::Blob{HexToRaw(digests[i])});
     }
     sql += ")";
     SLUICE_ASSIGN_OR_RETURN(std::vector<storage::Row> rows, c.Query(sql, params));
     for (storage::Row& row : rows) {
-      ObjectLocation o{row[0].AsText(), row[1].AsText(), static_cast<uint64_t>(row[2].AsInt()),
+      const std::string& raw = row[0].AsText();
+      ObjectLocation o{ToHex(reinterpret_cast<const uint8_t*>(raw.data()), raw.size()),
+                       row[1].AsText(), static_cast<uint64_t>(row[2].AsInt()),
                        static_cast<uint64_t>(row[3].AsInt())};
       std::string key = o.digest;
       found.emplace(std::move(key), std::move(o));
@@ -349,7 +351,9 @@ Status InsertPacks(storage::Connection& c, std::span<const PackInfo> packs, int6
     params.clear();
     for (size_t i = start; i < end; ++i) {
       sql += i == start ? "(?, ?, ?, ?)" : ", (?, ?, ?, ?)";
-      params.emplace_back(rows[i].object->hex());
+      const Sha256::Digest& digest = rows[i].object->digest;
+      params.emplace_back(
+          storage::Blob{std::string(reinterpret_cast<const char*>(digest.data()), digest.size())});
       params.emplace_back(rows[i].pack_id);
       params.emplace_back(rows[i].object->offset);
       params.emplace_back(rows[i].object->size_bytes);
