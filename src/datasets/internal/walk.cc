@@ -171,13 +171,6 @@ FileStat FileStatOf(const struct stat& st) {
   return f;
 }
 
-std::string Sources::AbsPath(const SourceFile& f) const {
-  std::string out = dirs[f.dir];
-  out += '/';
-  out += f.name.empty() ? LastPart(f.rel) : std::string_view(f.name);
-  return out;
-}
-
 Result<Sources> SingleFile(const fs::path& file, const std::string& shown) {
   struct stat st;
   if (::stat(file.c_str(), &st) != 0) return ErrnoError(errno, "cannot stat", shown);

@@ -45,8 +45,6 @@ struct Sources {
   std::vector<SourceFile> files;  // sorted by rel (bytewise)
   // Things left out: "skipped 'a/fifo': not a regular file".
   std::vector<std::string> notes;
-
-  std::string AbsPath(const SourceFile& f) const;
 };
 
 // The regular files under the folder `root`, sorted. Entries named ".sluice" (a workspace) are
